@@ -1,0 +1,52 @@
+# warren: make targets. `make test` is what CI runs (.ci/run) and what the
+# README gives; `make demo` runs the orders example. Both start RabbitMQ
+# first if it is not running.
+
+GO              ?= go
+STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME        ?= 10s
+LONG_FUZZTIME   ?= 5m
+BENCH_COUNT     ?= 6
+
+.PHONY: all broker test test-short fuzz-short fuzz bench demo lint tidy
+
+all: lint test
+
+## broker: make sure RabbitMQ answers on 127.0.0.1:5672 (start or install it)
+broker:
+	@scripts/broker.sh
+
+## test: vet, the whole suite with the race detector, and bounded fuzzing
+test: broker
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+## test-short: unit tests only, no broker
+test-short:
+	$(GO) test -short -count=1 ./...
+
+fuzz-short:
+	$(GO) test -run='^$$' -fuzz='^FuzzTreeMatch$$' -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePattern$$' -fuzztime=$(FUZZTIME) .
+
+## fuzz: the fuzz targets for longer
+fuzz:
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=$(LONG_FUZZTIME)
+
+## bench: benchmarks, in-process and end-to-end against RabbitMQ
+bench: broker
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCH_COUNT) . ./bench/... | tee bench/latest.txt
+
+## demo: the orders event stream (order, stat and shipping services)
+demo: broker
+	$(GO) run ./examples/orders
+
+## lint: gofmt check, go vet and staticcheck at a pinned version
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+tidy:
+	$(GO) mod tidy

@@ -1,0 +1,154 @@
+package warren
+
+import (
+	"strconv"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Header names warren writes on retried and dead-lettered messages. Where an
+// existing tool already reads a name (Spring AMQP's republishing recoverer),
+// warren uses that name.
+const (
+	HeaderExceptionMessage    = "x-exception-message"
+	HeaderExceptionStacktrace = "x-exception-stacktrace"
+	HeaderOriginalExchange    = "x-original-exchange"
+	HeaderOriginalRoutingKey  = "x-original-routingKey"
+
+	HeaderAttempt  = "x-warren-attempt"
+	HeaderRoute    = "x-warren-route"
+	HeaderQueue    = "x-warren-queue"
+	HeaderReason   = "x-warren-reason"
+	HeaderFailedAt = "x-warren-failed-at"
+
+	// HeaderError and HeaderErrorCode carry a handler's error on a reply.
+	HeaderError     = "x-warren-error"
+	HeaderErrorCode = "x-warren-error-code"
+)
+
+// MaxHeaderValue is the longest string warren writes into a header it sets
+// (exception messages and stack traces are cut to it).
+const MaxHeaderValue = 4096
+
+// maxAttempt bounds an attempt count read from headers, so a hostile or
+// corrupt header cannot make it absurd.
+const maxAttempt = 1 << 20
+
+// BoundedString cuts s to at most n bytes without splitting a UTF-8
+// sequence, marking the cut with "...".
+func BoundedString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if n <= 3 {
+		return s[:n]
+	}
+	cut := n - 3
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// attemptOf reads the attempt of a delivery: x-warren-attempt when it holds a
+// sane integer, otherwise 1.
+func attemptOf(h amqp.Table) int {
+	n, ok := headerInt(h, HeaderAttempt)
+	if !ok || n < 1 {
+		return 1
+	}
+	if n > maxAttempt {
+		return maxAttempt
+	}
+	return int(n)
+}
+
+// headerString reads a string header; []byte values count as strings.
+func headerString(h amqp.Table, key string) (string, bool) {
+	switch v := h[key].(type) {
+	case string:
+		return v, true
+	case []byte:
+		return string(v), true
+	default:
+		return "", false
+	}
+}
+
+// headerInt reads an integer header of any AMQP integer type, or a decimal
+// string. Anything else (floats, tables, garbage) is reported as missing.
+func headerInt(h amqp.Table, key string) (int64, bool) {
+	switch v := h[key].(type) {
+	case int:
+		return int64(v), true
+	case int8:
+		return int64(v), true
+	case int16:
+		return int64(v), true
+	case int32:
+		return int64(v), true
+	case int64:
+		return v, true
+	case uint8:
+		return int64(v), true
+	case uint16:
+		return int64(v), true
+	case uint32:
+		return int64(v), true
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil
+	default:
+		return 0, false
+	}
+}
+
+// Death is one entry of the broker's x-death header: how often a message was
+// dead-lettered from one queue for one reason.
+type Death struct {
+	Queue       string
+	Reason      string // rejected, expired, maxlen, delivery_limit
+	Count       int64
+	Exchange    string
+	RoutingKeys []string
+	Time        time.Time
+}
+
+// Deaths reads the x-death header the broker adds when it dead-letters a
+// message. Malformed entries are skipped, never fatal: the header may come
+// from any publisher.
+func Deaths(h amqp.Table) []Death {
+	list, ok := h["x-death"].([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]Death, 0, len(list))
+	for _, e := range list {
+		t, ok := e.(amqp.Table)
+		if !ok {
+			continue
+		}
+		var d Death
+		d.Queue, _ = headerString(t, "queue")
+		d.Reason, _ = headerString(t, "reason")
+		d.Exchange, _ = headerString(t, "exchange")
+		if n, ok := headerInt(t, "count"); ok && n >= 0 {
+			d.Count = n
+		}
+		if keys, ok := t["routing-keys"].([]any); ok {
+			for _, k := range keys {
+				if s, ok := k.(string); ok {
+					d.RoutingKeys = append(d.RoutingKeys, s)
+				}
+			}
+		}
+		if ts, ok := t["time"].(time.Time); ok {
+			d.Time = ts
+		}
+		out = append(out, d)
+	}
+	return out
+}

@@ -71,3 +71,9 @@ func Reply(ctx context.Context, msg *Message, reply amqp.Publishing) error {
 	}
 	return Publish(ctx, &Publishing{RoutingKey: msg.ReplyTo, Publishing: reply})
 }
+
+// PublisherFunc adapts a function to a Publisher.
+type PublisherFunc func(ctx context.Context, p *Publishing) error
+
+// Publish calls f(ctx, p).
+func (f PublisherFunc) Publish(ctx context.Context, p *Publishing) error { return f(ctx, p) }

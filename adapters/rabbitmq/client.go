@@ -1,0 +1,134 @@
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/warren-mq/warren"
+)
+
+// Client is a service's link to RabbitMQ: a connection for consuming and
+// one for publishing (or one shared, see WithSharedConnection), both
+// recovering by themselves, and the confirming publisher built on them.
+type Client struct {
+	cfg       *config
+	consume   *connection
+	publish   *connection
+	pool      *publishPool
+	publisher *Publisher
+
+	mu        sync.Mutex
+	consumers []*Consumer
+	closed    bool
+}
+
+// Dial connects to the broker at url (amqp:// or amqps://). It fails if the
+// first connection cannot be made before ctx ends; after that, lost
+// connections are recovered in the background (see WithReconnect).
+// Passwords never appear in its errors.
+func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o.apply(cfg)
+	}
+	c := &Client{cfg: cfg}
+	var err error
+	if cfg.sharedConnection {
+		c.consume, err = dialConnection(ctx, url, cfg.name, cfg)
+		c.publish = c.consume
+	} else {
+		c.consume, err = dialConnection(ctx, url, cfg.name+".consume", cfg)
+		if err == nil {
+			c.publish, err = dialConnection(ctx, url, cfg.name+".publish", cfg)
+			if err != nil {
+				_ = c.consume.close()
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.pool = newPublishPool(c.publish, cfg.publishChannels, cfg.observer)
+	c.publisher = &Publisher{pool: c.pool, codec: warren.JSON, routes: map[reflectType]string{}}
+	return c, nil
+}
+
+// Publisher returns the client's publisher, for publishing to any exchange
+// with Publish. NewPublisher makes one with an exchange and typed routes.
+func (c *Client) Publisher() *Publisher { return c.publisher }
+
+// NewPublisher returns a publisher for exchange, declaring the exchange
+// first (services declare what they use, so they can start in any order).
+// It shares the client's publish channels.
+func (c *Client) NewPublisher(ctx context.Context, exchange warren.Exchange, opts ...PublisherOption) (*Publisher, error) {
+	if exchange.Kind == "" {
+		exchange.Kind = warren.KindTopic
+	}
+	if exchange.Name != "" {
+		if err := c.declare(ctx, c.publish, warren.Topology{Exchanges: []warren.Exchange{exchange}}); err != nil {
+			return nil, err
+		}
+	}
+	p := &Publisher{pool: c.pool, exchange: exchange.Name, codec: warren.JSON, routes: map[reflectType]string{}}
+	for _, o := range opts {
+		o.applyPublisher(p)
+	}
+	return p, nil
+}
+
+// EventPublisher is NewPublisher for the event stream exchange
+// (events.topic.exchange, durable topic).
+func (c *Client) EventPublisher(ctx context.Context, opts ...PublisherOption) (*Publisher, error) {
+	return c.NewPublisher(ctx, warren.Exchange{Name: warren.EventExchange, Kind: warren.KindTopic, Durable: true}, opts...)
+}
+
+// Declare declares t on the broker, on a channel of its own.
+func (c *Client) Declare(ctx context.Context, t warren.Topology) error {
+	return c.declare(ctx, c.consume, t)
+}
+
+func (c *Client) declare(ctx context.Context, conn *connection, t warren.Topology) error {
+	ch, _, err := conn.channel(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ch.Close() }()
+	return declare(ch, t)
+}
+
+// Close shuts down the client's consumers (see Consumer.Shutdown), then
+// closes its connections. It is safe to call more than once.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	consumers := c.consumers
+	c.mu.Unlock()
+	var errs []error
+	for _, cons := range consumers {
+		if err := cons.Shutdown(context.Background()); err != nil && !errors.Is(err, errNotRunning) {
+			errs = append(errs, err)
+		}
+	}
+	c.pool.close()
+	if c.publish != c.consume {
+		errs = append(errs, c.publish.close())
+	}
+	errs = append(errs, c.consume.close())
+	return errors.Join(errs...)
+}
+
+func (c *Client) register(cons *Consumer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return fmt.Errorf("warren/rabbitmq: new consumer: %w", ErrClosed)
+	}
+	c.consumers = append(c.consumers, cons)
+	return nil
+}

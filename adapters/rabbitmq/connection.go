@@ -1,0 +1,314 @@
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren"
+)
+
+// ErrClosed is returned by operations on a closed client.
+var ErrClosed = errors.New("warren/rabbitmq: client closed")
+
+// connection is one AMQP connection that recovers: when the broker or the
+// network closes it, a goroutine redials with backoff until it succeeds, the
+// retry budget runs out, or the connection is closed. Users ask it for
+// channels and wait for it to be up.
+type connection struct {
+	name string
+	url  string
+	cfg  *config
+
+	mu      sync.Mutex
+	conn    *amqp.Connection
+	up      chan struct{} // closed while conn is usable
+	blocked bool
+	unblock chan struct{} // closed when the broker lifts a connection.blocked
+	gen     uint64
+	err     error // terminal error once recovery gave up
+	closed  bool
+
+	done chan struct{} // closed by close()
+	wg   sync.WaitGroup
+}
+
+func dialConnection(ctx context.Context, url, name string, cfg *config) (*connection, error) {
+	c := &connection{
+		name:    name,
+		url:     url,
+		cfg:     cfg,
+		up:      make(chan struct{}),
+		unblock: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	close(c.unblock)
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.install(conn)
+	c.wg.Add(1)
+	go c.supervise(conn)
+	return c, nil
+}
+
+func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
+	type result struct {
+		conn *amqp.Connection
+		err  error
+	}
+	amqpCfg := amqp.Config{
+		Heartbeat:       c.cfg.heartbeat,
+		TLSClientConfig: c.cfg.tls,
+		Locale:          "en_US",
+		Properties: amqp.Table{
+			"connection_name": c.name,
+			"product":         "warren",
+		},
+		Dial: amqp.DefaultDial(c.cfg.dialTimeout),
+	}
+	res := make(chan result, 1)
+	go func() {
+		conn, err := amqp.DialConfig(c.url, amqpCfg)
+		res <- result{conn, err}
+	}()
+	select {
+	case r := <-res:
+		if r.err != nil {
+			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redactURL(c.url), c.name, r.err)
+		}
+		return r.conn, nil
+	case <-ctx.Done():
+		go func() { // the dial goroutine ends within dialTimeout; close what it opens
+			if r := <-res; r.conn != nil {
+				_ = r.conn.Close()
+			}
+		}()
+		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redactURL(c.url), c.name, ctx.Err())
+	}
+}
+
+// install makes conn the current connection and wakes everyone waiting.
+func (c *connection) install(conn *amqp.Connection) {
+	blockings := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
+	c.mu.Lock()
+	c.conn = conn
+	c.gen++
+	close(c.up)
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go c.watchBlocked(blockings)
+	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnUp})
+}
+
+// watchBlocked tracks connection.blocked / unblocked from the broker.
+func (c *connection) watchBlocked(blockings <-chan amqp.Blocking) {
+	defer c.wg.Done()
+	for b := range blockings {
+		c.mu.Lock()
+		if b.Active && !c.blocked {
+			c.blocked = true
+			c.unblock = make(chan struct{})
+		} else if !b.Active && c.blocked {
+			c.blocked = false
+			close(c.unblock)
+		}
+		c.mu.Unlock()
+		if c.cfg.onBlocked != nil {
+			c.cfg.onBlocked(c.name, b.Active, b.Reason)
+		}
+	}
+	// The connection is gone: nobody will unblock it, recovery starts afresh.
+	c.mu.Lock()
+	if c.blocked {
+		c.blocked = false
+		close(c.unblock)
+	}
+	c.mu.Unlock()
+}
+
+// supervise waits for the connection to close and recovers it.
+func (c *connection) supervise(conn *amqp.Connection) {
+	defer c.wg.Done()
+	for {
+		closeErr, ok := <-conn.NotifyClose(make(chan *amqp.Error, 1))
+		var cause error
+		if ok && closeErr != nil {
+			cause = closeErr
+		}
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		c.up = make(chan struct{})
+		c.mu.Unlock()
+		if cause == nil {
+			cause = errors.New("connection closed")
+		}
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnDown, Err: cause})
+
+		next, err := c.redial()
+		if err != nil {
+			c.mu.Lock()
+			c.err = err
+			c.mu.Unlock()
+			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed, Err: err})
+			return
+		}
+		c.install(next)
+		conn = next
+	}
+}
+
+// redial dials with backoff until it succeeds, the policy gives up, or the
+// connection is closed.
+func (c *connection) redial() (*amqp.Connection, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	attempt := 0
+	var conn *amqp.Connection
+	op := func() error {
+		attempt++
+		var err error
+		conn, err = c.dial(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return backoff.Permanent(ErrClosed)
+			}
+			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnDown, Attempt: attempt, Err: err})
+		}
+		return err
+	}
+	if err := backoff.Retry(op, backoff.WithContext(c.cfg.newBackoff(), ctx)); err != nil {
+		if ctx.Err() != nil {
+			return nil, ErrClosed
+		}
+		return nil, fmt.Errorf("warren/rabbitmq: %s: recovery gave up after %d attempts: %w", c.name, attempt, err)
+	}
+	return conn, nil
+}
+
+// current waits until the connection is up and returns it with its
+// generation.
+func (c *connection) current(ctx context.Context) (*amqp.Connection, uint64, error) {
+	for {
+		c.mu.Lock()
+		conn, up, gen, closed, err := c.conn, c.up, c.gen, c.closed, c.err
+		c.mu.Unlock()
+		switch {
+		case closed:
+			return nil, 0, ErrClosed
+		case err != nil:
+			return nil, 0, err
+		}
+		select {
+		case <-up:
+			if !conn.IsClosed() {
+				return conn, gen, nil
+			}
+			// Closed but supervise has not noticed yet: wait for it.
+			select {
+			case <-ctx.Done():
+				return nil, 0, ctx.Err()
+			case <-c.done:
+				return nil, 0, ErrClosed
+			case <-time.After(10 * time.Millisecond):
+			}
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("warren/rabbitmq: waiting for connection %s: %w", c.name, ctx.Err())
+		case <-c.done:
+			return nil, 0, ErrClosed
+		}
+	}
+}
+
+// channel opens a channel on the current connection, waiting for recovery
+// up to ctx.
+func (c *connection) channel(ctx context.Context) (*amqp.Channel, uint64, error) {
+	for {
+		conn, gen, err := c.current(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		ch, err := conn.Channel()
+		if err == nil {
+			return ch, gen, nil
+		}
+		if !errors.Is(err, amqp.ErrClosed) {
+			return nil, 0, fmt.Errorf("warren/rabbitmq: open channel on %s: %w", c.name, err)
+		}
+		// The connection died between current and Channel: wait again.
+	}
+}
+
+// waitUnblocked waits until the broker is not blocking publishers on this
+// connection.
+func (c *connection) waitUnblocked(ctx context.Context) error {
+	c.mu.Lock()
+	blocked, unblock := c.blocked, c.unblock
+	c.mu.Unlock()
+	if !blocked {
+		return nil
+	}
+	select {
+	case <-unblock:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrBlocked, ctx.Err())
+	case <-c.done:
+		return ErrClosed
+	}
+}
+
+// close closes the connection for good and waits for its goroutines.
+func (c *connection) close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	conn := c.conn
+	close(c.done)
+	c.mu.Unlock()
+	var err error
+	if conn != nil && !conn.IsClosed() {
+		err = conn.Close()
+	}
+	c.wg.Wait()
+	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed})
+	if errors.Is(err, amqp.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// ErrBlocked is returned when a publish waited for the broker to lift its
+// flow control (connection.blocked, e.g. a memory alarm) until the caller's
+// context ended.
+var ErrBlocked = errors.New("warren/rabbitmq: connection blocked by the broker")
+
+func redactURL(url string) string {
+	u, err := amqp.ParseURI(url)
+	if err != nil {
+		return "<unparsable AMQP URL>"
+	}
+	if u.Password != "" {
+		u.Password = "xxxxx"
+	}
+	return u.String()
+}

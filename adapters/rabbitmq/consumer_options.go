@@ -1,0 +1,146 @@
+package rabbitmq
+
+import (
+	"time"
+
+	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/retry"
+)
+
+// Spec names what a consumer consumes: the exchange its routes bind to and
+// its work queue. EventStream, Stream and Requests build the conventional
+// ones; the fields can be changed (a quorum queue, extra arguments).
+type Spec struct {
+	Exchange warren.Exchange // Name "" consumes Queue without binding it
+	Queue    warren.Queue
+}
+
+// EventStream is the event-stream convention for service: the durable topic
+// exchange events.topic.exchange and the durable queue
+// events.topic.exchange.queue.<service>.
+func EventStream(service string) Spec { return Stream("events", service) }
+
+// Stream is EventStream for a custom stream: <name>.topic.exchange and
+// <name>.topic.exchange.queue.<service>.
+func Stream(name, service string) Spec {
+	ex := warren.StreamExchange(name)
+	return Spec{
+		Exchange: warren.Exchange{Name: ex, Kind: warren.KindTopic, Durable: true},
+		Queue:    warren.Queue{Name: warren.ServiceQueue(ex, service), Durable: true},
+	}
+}
+
+// Requests is the request convention for service: the durable direct
+// exchange <service>.direct.exchange.request and its queue
+// <service>.direct.exchange.request.queue, bound with one key per route.
+func Requests(service string) Spec {
+	return Spec{
+		Exchange: warren.Exchange{Name: warren.RequestExchange(service), Kind: warren.KindDirect, Durable: true},
+		Queue:    warren.Queue{Name: warren.RequestQueue(service), Durable: true},
+	}
+}
+
+// ConsumerOption configures a Consumer.
+type ConsumerOption interface{ applyConsumer(*consumerConfig) }
+
+type consumerOptionFunc func(*consumerConfig)
+
+func (f consumerOptionFunc) applyConsumer(c *consumerConfig) { f(c) }
+
+type consumerConfig struct {
+	workers         int
+	prefetch        int
+	ackBatch        int
+	orderBy         func(*warren.Message) string
+	retry           retry.Policy
+	requeueLimit    int
+	shutdownTimeout time.Duration
+	abortGrace      time.Duration
+	skipDeclare     bool
+}
+
+// Defaults, chosen from the measurements in bench/README.md.
+const (
+	DefaultWorkers         = 32
+	DefaultPrefetch        = 128
+	DefaultRequeueLimit    = 5
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+func defaultConsumerConfig() *consumerConfig {
+	return &consumerConfig{
+		workers:         DefaultWorkers,
+		prefetch:        DefaultPrefetch,
+		requeueLimit:    DefaultRequeueLimit,
+		shutdownTimeout: DefaultShutdownTimeout,
+		abortGrace:      5 * time.Second,
+	}
+}
+
+// Workers sets how many handlers run at once (default DefaultWorkers).
+func Workers(n int) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) {
+		if n > 0 {
+			c.workers = n
+		}
+	})
+}
+
+// Prefetch sets basic.qos: how many unacked messages the broker sends
+// ahead (default DefaultPrefetch). 0 means unlimited. Consumer.SetPrefetch
+// changes it while running.
+func Prefetch(n int) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) {
+		if n >= 0 {
+			c.prefetch = n
+		}
+	})
+}
+
+// AckBatch sets how many acks are coalesced into one basic.ack
+// (default: a quarter of the prefetch, at least 1). Acks are also flushed
+// whenever the pool goes idle.
+func AckBatch(n int) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) { c.ackBatch = n })
+}
+
+// OrderBy keeps messages with the same key in order: they are handled one
+// after another, by the same worker, while messages with different keys run
+// in parallel. A slow key delays the keys that share its worker.
+func OrderBy(key func(*warren.Message) string) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) { c.orderBy = key })
+}
+
+// Retry sets the delayed-retry policy: a message whose handler failed is
+// republished to a wait queue and comes back after the policy's delay; when
+// the policy has no delay left it is dead-lettered with reason "error".
+// The wait queues are declared with the consumer's topology. Without a
+// policy, a failed message is dead-lettered at once (retry in place with
+// the retry.Backoff middleware).
+func Retry(p retry.Policy) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) { c.retry = p })
+}
+
+// RequeueLimit bounds how often a message may ask for warren.Requeue before
+// it is dead-lettered with reason "requeue-limit" (default
+// DefaultRequeueLimit).
+func RequeueLimit(n int) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) {
+		if n > 0 {
+			c.requeueLimit = n
+		}
+	})
+}
+
+// ShutdownTimeout bounds how long a shutdown started by cancelling Run's
+// context waits for in-flight handlers before cancelling their contexts
+// (default DefaultShutdownTimeout). Shutdown(ctx) uses ctx instead.
+func ShutdownTimeout(d time.Duration) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) { c.shutdownTimeout = d })
+}
+
+// SkipDeclare makes the consumer consume its queue without declaring any
+// topology (the queue must exist).
+func SkipDeclare() ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) { c.skipDeclare = true })
+}

@@ -1,0 +1,18 @@
+// Package rabbitmq is warren's transport over github.com/rabbitmq/amqp091-go:
+// connections that recover by themselves, topology declaration, the pooled
+// consumer that serves a warren.Router and settles every delivery, and the
+// confirming publisher.
+//
+// A service dials once, builds its router, and runs a consumer:
+//
+//	client, err := rabbitmq.Dial(ctx, "amqp://guest:guest@localhost:5672/", rabbitmq.WithName("shipping"))
+//	...
+//	defer client.Close()
+//	c, err := client.NewConsumer(router, rabbitmq.EventStream("shipping"))
+//	...
+//	err = c.Run(ctx) // returns after a graceful shutdown when ctx is cancelled
+//
+// The client holds two connections, one for consuming and one for
+// publishing, so that a publisher blocked by broker flow control never
+// stalls consumers.
+package rabbitmq

@@ -1,0 +1,144 @@
+package rabbitmq
+
+import (
+	"context"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"go.uber.org/goleak"
+
+	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/brokertest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// newTestClient dials a client named after the test and closes it when the
+// test ends.
+func newTestClient(t *testing.T, opts ...Option) *Client {
+	t.Helper()
+	url := brokertest.Require(t)
+	name := brokertest.Name(t, "client")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, url, append([]Option{WithName(name), WithReconnect(50*time.Millisecond, time.Second, 0)}, opts...)...)
+	if err != nil {
+		t.Fatalf("cannot reach RabbitMQ: %v\nstart one with `make broker`", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// testSpec returns a unique event-stream spec for the test, with its
+// queues and exchange deleted afterwards.
+func testSpec(t *testing.T, delays ...time.Duration) Spec {
+	t.Helper()
+	service := brokertest.Name(t, "svc")
+	spec := Stream(service, "consumer")
+	queues := []string{spec.Queue.Name, warren.DeadLetterQueue(spec.Queue.Name)}
+	for _, d := range delays {
+		queues = append(queues, warren.WaitQueue(spec.Queue.Name, d))
+	}
+	brokertest.DeleteQueues(t, queues...)
+	brokertest.DeleteExchanges(t, spec.Exchange.Name)
+	return spec
+}
+
+// runConsumer runs c in the background; the returned function shuts it
+// down and returns Run's error.
+func runConsumer(t *testing.T, c *Consumer) (stop func() error) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- c.Run(context.Background()) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := c.Shutdown(ctx); err != nil && err != errNotRunning {
+				runErr = err
+			}
+			if err := <-errc; err != nil && runErr == nil {
+				runErr = err
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// depth returns the number of ready messages in queue.
+func depth(t *testing.T, ch *amqp.Channel, queue string) int {
+	t.Helper()
+	q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
+	if err != nil {
+		t.Fatalf("inspect queue %s: %v", queue, err)
+	}
+	return q.Messages
+}
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// drain takes every message from queue with basic.get.
+func drain(t *testing.T, ch *amqp.Channel, queue string) []amqp.Delivery {
+	t.Helper()
+	var out []amqp.Delivery
+	for {
+		d, ok, err := ch.Get(queue, true)
+		if err != nil {
+			t.Fatalf("get from %s: %v", queue, err)
+		}
+		if !ok {
+			return out
+		}
+		out = append(out, d)
+	}
+}
+
+var pidPattern = regexp.MustCompile(`<[^>]+>\s*$`)
+
+// closeConnections closes, from the broker side, every connection whose
+// client-provided name starts with prefix, and returns how many it closed.
+// Unlike close_all_connections it leaves other tests' connections alone.
+func closeConnections(t *testing.T, prefix, reason string) int {
+	t.Helper()
+	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "client_properties", "pid").CombinedOutput()
+	if err != nil {
+		t.Fatalf("rabbitmqctl list_connections: %v\n%s", err, out)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.Contains(line, `{"connection_name","`+prefix) {
+			continue
+		}
+		pid := strings.TrimSpace(pidPattern.FindString(line))
+		if pid == "" {
+			continue
+		}
+		if out, err := exec.Command("rabbitmqctl", "-q", "close_connection", pid, reason).CombinedOutput(); err != nil {
+			t.Logf("close_connection %s: %v %s", pid, err, out)
+			continue
+		}
+		n++
+	}
+	return n
+}

@@ -1,0 +1,123 @@
+package rabbitmq
+
+import (
+	"crypto/tls"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/warren-mq/warren"
+)
+
+// Option configures a Client.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	name             string
+	tls              *tls.Config
+	heartbeat        time.Duration
+	dialTimeout      time.Duration
+	initialInterval  time.Duration
+	maxInterval      time.Duration
+	maxRetries       uint64
+	observer         warren.Observer
+	onBlocked        func(connection string, blocked bool, reason string)
+	sharedConnection bool
+	publishChannels  int
+}
+
+func defaultConfig() *config {
+	return &config{
+		name:            filepath.Base(os.Args[0]),
+		heartbeat:       10 * time.Second,
+		dialTimeout:     30 * time.Second,
+		initialInterval: 100 * time.Millisecond,
+		maxInterval:     10 * time.Second,
+		observer:        warren.NopObserver{},
+		publishChannels: 1,
+	}
+}
+
+func (c *config) newBackoff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = c.initialInterval
+	b.MaxInterval = c.maxInterval
+	b.MaxElapsedTime = 0 // bounded by maxRetries, or forever
+	b.Reset()
+	if c.maxRetries > 0 {
+		return backoff.WithMaxRetries(b, c.maxRetries)
+	}
+	return b
+}
+
+// WithName names the service: its connections show in the broker as
+// "<name>.consume" and "<name>.publish". The default is the program's name.
+func WithName(name string) Option {
+	return optionFunc(func(c *config) { c.name = name })
+}
+
+// WithTLS sets the TLS configuration for amqps URLs.
+func WithTLS(cfg *tls.Config) Option {
+	return optionFunc(func(c *config) { c.tls = cfg })
+}
+
+// WithHeartbeat sets the heartbeat interval (default 10s).
+func WithHeartbeat(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.heartbeat = d })
+}
+
+// WithDialTimeout bounds one TCP and TLS dial (default 30s).
+func WithDialTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.dialTimeout = d })
+}
+
+// WithReconnect sets the recovery backoff: exponential from initial to max
+// between attempts, at most maxRetries attempts per outage (0: forever,
+// the default). Defaults: 100ms to 10s.
+func WithReconnect(initial, max time.Duration, maxRetries int) Option {
+	return optionFunc(func(c *config) {
+		c.initialInterval, c.maxInterval = initial, max
+		if maxRetries > 0 {
+			c.maxRetries = uint64(maxRetries)
+		}
+	})
+}
+
+// WithObserver reports connection changes, settlements, retries and
+// publishes to o (metrics, logs). Use warren.Observers to fan out.
+func WithObserver(o warren.Observer) Option {
+	return optionFunc(func(c *config) {
+		if o != nil {
+			c.observer = o
+		}
+	})
+}
+
+// WithBlockedHandler is called when the broker blocks or unblocks a
+// connection (flow control, e.g. a memory or disk alarm).
+func WithBlockedHandler(fn func(connection string, blocked bool, reason string)) Option {
+	return optionFunc(func(c *config) { c.onBlocked = fn })
+}
+
+// WithSharedConnection makes consumers and publishers share one connection
+// instead of one each. Saves a connection; a publisher blocked by flow
+// control then also stalls the consumers' acks.
+func WithSharedConnection() Option {
+	return optionFunc(func(c *config) { c.sharedConnection = true })
+}
+
+// WithPublishChannels sets how many channels the client's publisher spreads
+// publishes over (default 1; each channel pipelines its confirms).
+func WithPublishChannels(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.publishChannels = n
+		}
+	})
+}

@@ -1,0 +1,177 @@
+package rabbitmq
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren"
+)
+
+// Publisher publishes with publisher confirms. It is safe for concurrent
+// use: publishes from many goroutines are pipelined over the client's
+// publish channels (a publish does not wait for the previous one's
+// confirm), and each caller waits only for its own confirm.
+//
+// Messages are persistent unless the publishing says otherwise, and get a
+// message id and a timestamp when they have none. Publish waits for a lost
+// connection to recover, and for broker flow control to lift, up to the
+// caller's context; it never reports success for a message the broker did
+// not confirm.
+type Publisher struct {
+	pool     *publishPool
+	exchange string
+	codec    warren.Codec
+	routes   map[reflectType]string
+}
+
+// publishPool is the client's set of confirm channels, shared by every
+// Publisher of the client.
+type publishPool struct {
+	conn     *connection
+	observer warren.Observer
+	chans    []*confirmChannel
+	next     atomic.Uint32
+	wg       sync.WaitGroup
+}
+
+func newPublishPool(conn *connection, n int, observer warren.Observer) *publishPool {
+	p := &publishPool{conn: conn, observer: observer}
+	for i := 0; i < n; i++ {
+		p.chans = append(p.chans, &confirmChannel{conn: conn, wg: &p.wg})
+	}
+	return p
+}
+
+func (p *publishPool) close() {
+	for _, cc := range p.chans {
+		cc.close()
+	}
+	p.wg.Wait()
+}
+
+// PublisherOption configures a Publisher made by Client.NewPublisher.
+type PublisherOption interface{ applyPublisher(*Publisher) }
+
+type publisherOptionFunc func(*Publisher)
+
+func (f publisherOptionFunc) applyPublisher(p *Publisher) { f(p) }
+
+// TypedRoute maps a Go type to the routing key its values are published
+// with. Make one with Route.
+type TypedRoute struct {
+	typ reflectType
+	key string
+}
+
+type reflectType = reflect.Type
+
+// Route maps values of type T to routing key key:
+// rabbitmq.Route[OrderCreated]("Order.Created").
+func Route[T any](key string) TypedRoute {
+	return TypedRoute{typ: reflect.TypeFor[T](), key: key}
+}
+
+// Routes adds typed routes to a publisher, for Send.
+func Routes(routes ...TypedRoute) PublisherOption {
+	return publisherOptionFunc(func(p *Publisher) {
+		for _, r := range routes {
+			p.routes[r.typ] = r.key
+		}
+	})
+}
+
+// WithCodec makes Send encode values with c instead of JSON.
+func WithCodec(c warren.Codec) PublisherOption {
+	return publisherOptionFunc(func(p *Publisher) { p.codec = c })
+}
+
+// Exchange returns the exchange Send publishes to.
+func (p *Publisher) Exchange() string { return p.exchange }
+
+// Send encodes v (JSON by default) and publishes it to the publisher's
+// exchange with the routing key mapped to v's type (see Route), waiting for
+// the confirm. A type with no route is an error; nothing is published.
+func (p *Publisher) Send(ctx context.Context, v any, opts ...func(*amqp.Publishing)) error {
+	t := reflect.TypeOf(v)
+	key, ok := p.routes[t]
+	if !ok && t != nil && t.Kind() == reflect.Pointer {
+		key, ok = p.routes[t.Elem()]
+	}
+	if !ok {
+		return fmt.Errorf("warren/rabbitmq: no route for type %v: add rabbitmq.Route[%v](key) to the publisher", t, t)
+	}
+	body, err := p.codec.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("warren/rabbitmq: encode %v: %w", t, err)
+	}
+	pub := amqp.Publishing{ContentType: p.codec.ContentType(), Type: key, Body: body}
+	for _, o := range opts {
+		o(&pub)
+	}
+	return p.Publish(ctx, &warren.Publishing{Exchange: p.exchange, RoutingKey: key, Publishing: pub})
+}
+
+// Publish publishes msg and waits for the broker's confirm. It implements
+// warren.Publisher: replies, retries and dead-letters go through it.
+func (p *Publisher) Publish(ctx context.Context, msg *warren.Publishing) error {
+	start := time.Now()
+	conf, err := p.PublishDeferred(ctx, msg)
+	if err == nil {
+		err = conf.Wait(ctx)
+	}
+	p.pool.observer.ObservePublish(warren.PublishEvent{
+		Exchange: msg.Exchange, RoutingKey: msg.RoutingKey, Duration: time.Since(start), Err: err,
+	})
+	return err
+}
+
+// PublishDeferred sends msg and returns without waiting for the confirm,
+// so one goroutine can keep many publishes in flight; Wait on the result
+// before treating the message as sent. It fills in defaults in msg (message
+// id, timestamp, persistence).
+func (p *Publisher) PublishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
+	fillDefaults(&msg.Publishing)
+	if err := p.pool.conn.waitUnblocked(ctx); err != nil {
+		return nil, err
+	}
+	cc := p.pool.chans[int(p.pool.next.Add(1))%len(p.pool.chans)]
+	return cc.publish(ctx, msg)
+}
+
+func fillDefaults(m *amqp.Publishing) {
+	if m.MessageId == "" {
+		m.MessageId = newMessageID()
+	}
+	if m.Timestamp.IsZero() {
+		m.Timestamp = time.Now().UTC().Truncate(time.Second)
+	}
+	if m.DeliveryMode == 0 {
+		m.DeliveryMode = amqp.Persistent
+	}
+}
+
+var (
+	idPrefix  = randomPrefix()
+	idCounter atomic.Uint64
+)
+
+func randomPrefix() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]) + "-"
+}
+
+// newMessageID returns a process-unique id: a random prefix chosen at
+// start and a counter.
+func newMessageID() string {
+	return idPrefix + strconv.FormatUint(idCounter.Add(1), 10)
+}

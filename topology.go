@@ -1,0 +1,195 @@
+package warren
+
+import (
+	"fmt"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Naming conventions shared with the services already on the broker.
+const (
+	// EventExchange is the event stream's exchange.
+	EventExchange = "events.topic.exchange"
+	// DirectReplyTo is RabbitMQ's pseudo-queue for direct reply-to.
+	DirectReplyTo = "amq.rabbitmq.reply-to"
+)
+
+// StreamExchange returns the topic exchange of a named event stream:
+// "<name>.topic.exchange". StreamExchange("events") is EventExchange.
+func StreamExchange(name string) string { return name + ".topic.exchange" }
+
+// ServiceQueue returns a service's queue on an exchange:
+// "<exchange>.queue.<service>".
+func ServiceQueue(exchange, service string) string { return exchange + ".queue." + service }
+
+// RequestExchange returns the exchange a service takes commands and queries
+// on: "<service>.direct.exchange.request".
+func RequestExchange(service string) string { return service + ".direct.exchange.request" }
+
+// RequestQueue returns the queue a service takes commands and queries from:
+// "<service>.direct.exchange.request.queue".
+func RequestQueue(service string) string { return RequestExchange(service) + ".queue" }
+
+// DeadLetterQueue returns the dead-letter queue of queue: "<queue>.dlq".
+func DeadLetterQueue(queue string) string { return queue + ".dlq" }
+
+// WaitQueue returns the delayed-retry wait queue of queue for delay d:
+// "<queue>.retry.<d>", with d written compactly ("200ms", "5s", "1m30s").
+func WaitQueue(queue string, d time.Duration) string { return queue + ".retry." + compactDuration(d) }
+
+func compactDuration(d time.Duration) string {
+	s := d.String() // e.g. "1m30s", "5m0s", "200ms", "1h0m0s"
+	for len(s) > 2 && (s[len(s)-2:] == "0s" || s[len(s)-2:] == "0m") && (s[len(s)-3] < '0' || s[len(s)-3] > '9') {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// Exchange kinds.
+const (
+	KindTopic   = amqp.ExchangeTopic
+	KindDirect  = amqp.ExchangeDirect
+	KindFanout  = amqp.ExchangeFanout
+	KindHeaders = amqp.ExchangeHeaders
+)
+
+// QueueType is the x-queue-type of a queue.
+type QueueType string
+
+// Queue types.
+const (
+	Classic QueueType = "classic"
+	Quorum  QueueType = "quorum"
+)
+
+// Exchange describes an exchange to declare.
+type Exchange struct {
+	Name       string
+	Kind       string // KindTopic by default
+	Durable    bool
+	AutoDelete bool
+	Args       amqp.Table
+}
+
+// Queue describes a queue to declare.
+type Queue struct {
+	Name       string
+	Type       QueueType // Classic by default
+	Durable    bool
+	Exclusive  bool
+	AutoDelete bool
+	Args       amqp.Table
+}
+
+// Binding binds Queue to Exchange with Key.
+type Binding struct {
+	Exchange string
+	Queue    string
+	Key      string
+	Args     amqp.Table
+}
+
+// Topology is what a consumer needs on the broker, as data: its exchange,
+// its work queue and their bindings, the dead-letter queue, and the wait
+// queues of delayed retry. Declaring is the transport's job; Topology only
+// describes.
+type Topology struct {
+	Exchanges []Exchange
+	Queues    []Queue
+	Bindings  []Binding
+}
+
+// ConsumerTopology is the standard shape of a consumer: a durable exchange
+// of the given kind (no exchange when exchange.Name is ""), a work queue
+// bound to it with one binding per pattern, its dead-letter queue
+// "<queue>.dlq" (the work queue's x-dead-letter-exchange routes every
+// nack(requeue=false) there), and one wait queue per retry delay, each of
+// which dead-letters back to the work queue when its TTL expires.
+//
+// For a direct exchange the patterns must be plain keys; for a fanout one
+// queue binding with an empty key is made whatever the patterns.
+func ConsumerTopology(exchange Exchange, queue Queue, patterns []string, retryDelays []time.Duration) (Topology, error) {
+	if queue.Name == "" {
+		return Topology{}, fmt.Errorf("warren: topology: the work queue needs a name")
+	}
+	var t Topology
+	if exchange.Name != "" {
+		if exchange.Kind == "" {
+			exchange.Kind = KindTopic
+		}
+		t.Exchanges = append(t.Exchanges, exchange)
+		keys, err := bindingKeys(exchange, patterns)
+		if err != nil {
+			return Topology{}, err
+		}
+		for _, k := range keys {
+			t.Bindings = append(t.Bindings, Binding{Exchange: exchange.Name, Queue: queue.Name, Key: k})
+		}
+	}
+	dlq := DeadLetterQueue(queue.Name)
+	work := queue
+	work.Args = withArgs(queue.Args, amqp.Table{
+		"x-dead-letter-exchange":    "",
+		"x-dead-letter-routing-key": dlq,
+	})
+	if work.Type != "" && work.Type != Classic {
+		work.Args["x-queue-type"] = string(work.Type)
+	}
+	t.Queues = append(t.Queues, work)
+	t.Queues = append(t.Queues, Queue{Name: dlq, Type: queue.Type, Durable: queue.Durable, Args: typeArgs(queue.Type)})
+	for _, d := range retryDelays {
+		if d <= 0 {
+			return Topology{}, fmt.Errorf("warren: topology: retry delay %v is not positive", d)
+		}
+		args := typeArgs(queue.Type)
+		args["x-message-ttl"] = d.Milliseconds()
+		args["x-dead-letter-exchange"] = ""
+		args["x-dead-letter-routing-key"] = queue.Name
+		t.Queues = append(t.Queues, Queue{Name: WaitQueue(queue.Name, d), Type: queue.Type, Durable: queue.Durable, Args: args})
+	}
+	return t, nil
+}
+
+func bindingKeys(ex Exchange, patterns []string) ([]string, error) {
+	switch ex.Kind {
+	case KindFanout:
+		return []string{""}, nil
+	case KindDirect:
+		for _, p := range patterns {
+			pat, err := ParsePattern(p)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range pat.Words() {
+				if w == "*" || w == "#" {
+					return nil, fmt.Errorf("warren: topology: pattern %q has wildcards but exchange %q is direct", p, ex.Name)
+				}
+			}
+		}
+		return patterns, nil
+	default:
+		return patterns, nil
+	}
+}
+
+func typeArgs(t QueueType) amqp.Table {
+	args := amqp.Table{}
+	if t != "" && t != Classic {
+		args["x-queue-type"] = string(t)
+	}
+	return args
+}
+
+func withArgs(base, extra amqp.Table) amqp.Table {
+	out := amqp.Table{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		if _, set := out[k]; !set {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -150,7 +150,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 // Shutdown stops a running consumer gracefully (see Run) and waits until
 // Run has returned. In-flight handlers get until ctx's deadline (or
-// ShutdownTimeout when ctx has none) before their contexts are cancelled.
+// ShutdownTimeout when ctx has none); then their contexts are cancelled,
+// their messages requeued, and Shutdown waits a few seconds more for them
+// to return.
 func (c *Consumer) Shutdown(ctx context.Context) error {
 	c.mu.Lock()
 	running := c.running
@@ -166,8 +168,9 @@ func (c *Consumer) Shutdown(ctx context.Context) error {
 	select {
 	case <-c.finished:
 		return c.runErr
-	case <-ctx.Done():
-		return fmt.Errorf("warren/rabbitmq: shutdown of %s: %w", c.spec.Queue.Name, ctx.Err())
+	case <-time.After(time.Until(deadline) + c.cfg.abortGrace + time.Second):
+		return fmt.Errorf("warren/rabbitmq: shutdown of %s: handlers did not return after their context was cancelled",
+			c.spec.Queue.Name)
 	}
 }
 

@@ -1,0 +1,59 @@
+package tracing
+
+import (
+	"context"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/warren-mq/warren"
+)
+
+// InjectPublisher wraps p so that every publish starts a PRODUCER span,
+// "publish <exchange>", as a child of the span in the publish's context
+// (a new trace when there is none), and writes that span's context into the
+// message's headers with the propagator:
+//
+//	pub = tracing.InjectPublisher(pub)
+//	err := pub.Publish(ctx, &warren.Publishing{Exchange: "events", RoutingKey: "Order.Created"})
+//
+// The span carries messaging.system=rabbitmq, messaging.operation.name
+// "publish" and .type "send", the exchange, routing key, message id,
+// correlation id and body size; a failed publish is recorded on it. The
+// caller's Publishing and its Headers table are never modified: p receives
+// a copy with a new table holding the caller's headers and the trace
+// context (which replaces any trace context already there).
+func InjectPublisher(p warren.Publisher, opts ...Option) warren.Publisher {
+	return &injectingPublisher{next: p, c: newConfig(opts)}
+}
+
+type injectingPublisher struct {
+	next warren.Publisher
+	c    *config
+}
+
+func (p *injectingPublisher) Publish(ctx context.Context, pub *warren.Publishing) error {
+	attrs := make([]attribute.KeyValue, 0, 8)
+	attrs = append(attrs, semconv.MessagingOperationName("publish"), semconv.MessagingOperationTypeSend)
+	attrs = messageAttrs(attrs, pub.Exchange, pub.RoutingKey, pub.MessageId, pub.CorrelationId, len(pub.Body))
+	ctx, span := p.c.tracer.Start(ctx, spanName("publish", pub.Exchange),
+		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
+	defer span.End()
+
+	c := *pub
+	c.Headers = make(amqp.Table, len(pub.Headers)+2)
+	for k, v := range pub.Headers {
+		c.Headers[k] = v
+	}
+	p.c.prop.Inject(ctx, HeaderCarrier(c.Headers))
+	err := p.next.Publish(ctx, &c)
+	if err != nil {
+		span.SetAttributes(semconv.ErrorType(err))
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
+}

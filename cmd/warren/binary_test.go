@@ -1,0 +1,55 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/brokertest"
+)
+
+// TestBinary builds the warren command and runs it as a user would, from a
+// shell, with the broker in AMQP_URL.
+func TestBinary(t *testing.T) {
+	brokertest.Require(t)
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH to build warren with")
+	}
+	bin := filepath.Join(t.TempDir(), "warren")
+	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	f := newFixture(t)
+	f.deadLetter("m1", "Order.Created", warren.ReasonError, fmt.Errorf("db down"))
+
+	shell := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "AMQP_URL="+brokertest.URL())
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("run warren: %v", err)
+		}
+		t.Logf("$ warren %s\n%s", strings.Join(args, " "), out)
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+
+	if out, code := shell("dlq", "list", "--queue", f.queue); code != 0 || !strings.Contains(out, "m1") || !strings.Contains(out, "db down") {
+		t.Errorf("dlq list: exit %d", code)
+	}
+	if out, code := shell("dlq", "replay", "--queue", f.queue); code != 0 || !strings.Contains(out, "replayed 1 message") {
+		t.Errorf("dlq replay: exit %d", code)
+	}
+	if f.depth(f.target) != 1 || f.depth(f.dlq) != 0 {
+		t.Errorf("after replay: target %d dlq %d", f.depth(f.target), f.depth(f.dlq))
+	}
+	if out, code := shell("topology"); code != 2 || !strings.Contains(out, `unknown command "topology"`) {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/warren-mq/warren/deadletter"
+)
+
+// dlqOptions are the flags of the dlq subcommands.
+type dlqOptions struct {
+	sub    string
+	queue  string // the dead-letter queue, resolved
+	limit  int
+	reason string
+	id     string
+	dryRun bool
+	json   bool
+	url    string
+}
+
+// dlqSubs are the subcommands of dlq, their summary, their default
+// --limit (-1: no --limit flag) and whether they take --dry-run.
+var dlqSubs = []struct {
+	name, summary string
+	limit         int
+	dryRun        bool
+	run           func(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int
+}{
+	{"list", "one line per message: id, reason, attempt, time, origin, error", 100, false, dlqList},
+	{"show", "messages in full: headers, stack trace, body", 10, false, dlqShow},
+	{"replay", "republish messages to their original exchange and routing key", 0, true, dlqReplay},
+	{"purge", "delete every message", -1, true, dlqPurge},
+}
+
+func dlqUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: warren dlq <list|show|replay|purge> --queue Q [flags]")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range dlqSubs {
+		fmt.Fprintf(tw, "  %s\t%s\n", s.name, s.summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Q is a work queue (its dead-letter queue is Q.dlq) or a name ending in .dlq.")
+	fmt.Fprintln(w, `Run "warren dlq <subcommand> -h" for its flags.`)
+}
+
+func runDLQ(ctx context.Context, e env, args []string) int {
+	if len(args) == 0 {
+		dlqUsage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		dlqUsage(e.stdout)
+		return exitOK
+	}
+	for _, s := range dlqSubs {
+		if s.name != args[0] {
+			continue
+		}
+		o := &dlqOptions{sub: s.name}
+		fs := flag.NewFlagSet("warren dlq "+s.name, flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "usage: warren dlq %s --queue Q [flags]\n\n%s.\n\nflags:\n", s.name, s.summary)
+			fs.PrintDefaults()
+		}
+		fs.StringVar(&o.queue, "queue", "", "the work `queue` (its dead-letter queue is <queue>.dlq), or a dead-letter queue (required)")
+		fs.StringVar(&o.url, "url", "", "broker `URL` (default $AMQP_URL, else "+redact(defaultURL)+")")
+		fs.BoolVar(&o.json, "json", false, "print JSON instead of text")
+		if s.name != "purge" {
+			fs.IntVar(&o.limit, "limit", s.limit, "at most `N` messages (0: all)")
+			fs.StringVar(&o.reason, "reason", "", "only messages dead-lettered for this `reason` (error, permanent, decode, no-route, requeue-limit, rejected, ...)")
+			fs.StringVar(&o.id, "id", "", "only the message with this message `id`")
+		}
+		if s.dryRun {
+			fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be done, change nothing")
+		}
+		if err := fs.Parse(args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
+		}
+		switch {
+		case fs.NArg() > 0:
+			return usageError(e, fs, "unexpected argument %q", fs.Arg(0))
+		case o.queue == "":
+			return usageError(e, fs, "--queue is required")
+		case o.limit < 0:
+			return usageError(e, fs, "--limit must be 0 (all) or more")
+		}
+		if !deadletter.IsQueueName(o.queue) {
+			o.queue = deadletter.QueueName(o.queue)
+		}
+		conn, err := dial(brokerURL(o.url, e.getenv), "warren dlq "+s.name)
+		if err != nil {
+			return fail(e, err)
+		}
+		defer conn.Close()
+		return s.run(ctx, e, deadletter.NewInspector(conn), o)
+	}
+	fmt.Fprintf(e.stderr, "warren dlq: unknown subcommand %q\n\n", args[0])
+	dlqUsage(e.stderr)
+	return exitUsage
+}
+
+func usageError(e env, fs *flag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return exitUsage
+}
+
+func fail(e env, err error) int {
+	fmt.Fprintf(e.stderr, "warren: %s\n", strings.TrimPrefix(err.Error(), "deadletter: "))
+	return exitFail
+}
+
+func (o *dlqOptions) filter() deadletter.Filter {
+	return deadletter.Filter{Limit: o.limit, Reason: o.reason, MessageID: o.id}
+}
+
+func dlqList(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
+	return listOrShow(ctx, e, in, o, false)
+}
+
+func dlqShow(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
+	return listOrShow(ctx, e, in, o, true)
+}
+
+func listOrShow(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions, full bool) int {
+	entries, err := in.List(ctx, o.queue, o.filter())
+	if err != nil {
+		return fail(e, err)
+	}
+	depth, err := in.Depth(ctx, o.queue)
+	if err != nil {
+		return fail(e, err)
+	}
+	switch {
+	case o.json:
+		err = writeJSON(e.stdout, listJSON(o.queue, depth, entries, full))
+	case full:
+		err = writeShow(e.stdout, o.queue, depth, entries)
+	default:
+		err = writeList(e.stdout, o.queue, depth, entries)
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+func dlqReplay(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
+	res, err := in.Replay(ctx, o.queue, deadletter.ReplayOptions{Filter: o.filter(), DryRun: o.dryRun})
+	var werr error
+	if o.json {
+		werr = writeJSON(e.stdout, replayJSON(o.queue, res))
+	} else {
+		werr = writeReplay(e.stdout, o.queue, res)
+	}
+	if werr != nil {
+		return fail(e, werr)
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+func dlqPurge(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
+	var n int
+	var err error
+	if o.dryRun {
+		n, err = in.Depth(ctx, o.queue)
+	} else {
+		n, err = in.Purge(ctx, o.queue)
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	if o.json {
+		err = writeJSON(e.stdout, purgeJSON{Queue: o.queue, Purged: n, DryRun: o.dryRun})
+	} else {
+		verb := "purged"
+		if o.dryRun {
+			verb = "would purge"
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s %s from %s\n", verb, plural(n, "message"), o.queue)
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	return exitOK
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

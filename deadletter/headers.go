@@ -1,0 +1,102 @@
+package deadletter
+
+import (
+	"errors"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren"
+)
+
+// Headers returns the headers of msg's dead-letter copy: a new table with
+// msg's headers and
+//
+//	x-exception-message     err.Error(), cut to warren.MaxHeaderValue bytes
+//	x-exception-stacktrace  the stack of a *warren.PanicError in err, cut likewise
+//	x-original-exchange     msg.Exchange (for a retried message, already the original)
+//	x-original-routingKey   msg.RoutingKey (likewise)
+//	x-warren-attempt        msg.Attempt, the delivery that failed (int64)
+//	x-warren-route          msg.Pattern ("" when no route matched)
+//	x-warren-queue          msg.Queue
+//	x-warren-reason         reason (warren.ReasonError, ReasonPermanent, ...)
+//	x-warren-failed-at      now, in whole seconds (an AMQP timestamp)
+//
+// Values left by an earlier failure are replaced; a stack trace that does
+// not belong to err is removed. msg.Headers is not modified. A zero now
+// means time.Now().
+func Headers(msg *warren.Message, reason string, err error, now time.Time) amqp.Table {
+	h := annotate(clone(msg.Headers), msg, err, now)
+	h[warren.HeaderAttempt] = int64(msg.Attempt)
+	h[warren.HeaderReason] = reason
+	return h
+}
+
+// RetryHeaders returns the headers of msg's delayed-retry copy: those of
+// Headers without x-warren-reason, and with x-warren-attempt set to
+// msg.Attempt+1, the delivery the copy will be. The original exchange and
+// routing key make the copy reach the same route when it comes back from
+// its wait queue. msg.Headers is not modified.
+func RetryHeaders(msg *warren.Message, err error, now time.Time) amqp.Table {
+	h := annotate(clone(msg.Headers), msg, err, now)
+	h[warren.HeaderAttempt] = int64(msg.Attempt) + 1
+	delete(h, warren.HeaderReason)
+	return h
+}
+
+// Publishing returns msg's dead-letter copy, ready for a confirming
+// publisher: msg's properties and body with Headers(msg, reason, err, now),
+// addressed to QueueName(msg.Queue) through the default exchange, and
+// mandatory, so that a missing dead-letter queue is an error
+// (warren.ErrUnroutable) rather than a silent loss.
+func Publishing(msg *warren.Message, reason string, err error, now time.Time) *warren.Publishing {
+	p := msg.Publishing()
+	p.Headers = annotate(p.Headers, msg, err, now)
+	p.Headers[warren.HeaderAttempt] = int64(msg.Attempt)
+	p.Headers[warren.HeaderReason] = reason
+	return &warren.Publishing{RoutingKey: QueueName(msg.Queue), Mandatory: true, Publishing: p}
+}
+
+// RetryPublishing returns msg's delayed-retry copy: msg's properties and
+// body with RetryHeaders(msg, err, now), addressed to waitQueue (see
+// retry.WaitQueueName) through the default exchange, and mandatory.
+func RetryPublishing(msg *warren.Message, err error, now time.Time, waitQueue string) *warren.Publishing {
+	p := msg.Publishing()
+	p.Headers = annotate(p.Headers, msg, err, now)
+	p.Headers[warren.HeaderAttempt] = int64(msg.Attempt) + 1
+	delete(p.Headers, warren.HeaderReason)
+	return &warren.Publishing{RoutingKey: waitQueue, Mandatory: true, Publishing: p}
+}
+
+// annotate writes the failure headers shared by dead-letter and retry
+// copies into h, which the caller owns (nil is fine), and returns it.
+func annotate(h amqp.Table, msg *warren.Message, err error, now time.Time) amqp.Table {
+	if h == nil {
+		h = make(amqp.Table, 8)
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if err != nil {
+		h[warren.HeaderExceptionMessage] = warren.BoundedString(err.Error(), warren.MaxHeaderValue)
+	} else {
+		delete(h, warren.HeaderExceptionMessage)
+	}
+	var pe *warren.PanicError
+	if errors.As(err, &pe) && len(pe.Stack) > 0 {
+		h[warren.HeaderExceptionStacktrace] = warren.BoundedString(string(pe.Stack), warren.MaxHeaderValue)
+	} else {
+		delete(h, warren.HeaderExceptionStacktrace)
+	}
+	h[warren.HeaderOriginalExchange] = msg.Exchange
+	h[warren.HeaderOriginalRoutingKey] = msg.RoutingKey
+	h[warren.HeaderRoute] = msg.Pattern
+	h[warren.HeaderQueue] = msg.Queue
+	h[warren.HeaderFailedAt] = now.UTC().Truncate(time.Second)
+	return h
+}
+
+// clone deep-copies t with warren's own Message.Clone.
+func clone(t amqp.Table) amqp.Table {
+	return (&warren.Message{Headers: t}).Clone().Headers
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/warren-mq/warren"
 )
 
@@ -50,7 +52,7 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.pool = newPublishPool(c.publish, cfg.publishChannels, cfg.observer)
+	c.pool = newPublishPool(c.publish, cfg.publishChannels, cfg)
 	c.publisher = &Publisher{pool: c.pool, codec: warren.JSON, routes: map[reflectType]string{}}
 	return c, nil
 }
@@ -83,6 +85,18 @@ func (c *Client) NewPublisher(ctx context.Context, exchange warren.Exchange, opt
 func (c *Client) EventPublisher(ctx context.Context, opts ...PublisherOption) (*Publisher, error) {
 	return c.NewPublisher(ctx, warren.Exchange{Name: warren.EventExchange, Kind: warren.KindTopic, Durable: true}, opts...)
 }
+
+// Channel opens a channel on the client's consuming connection, waiting for
+// a lost connection to recover up to ctx, for uses warren does not cover.
+// The caller owns the channel and closes it; it does not survive a
+// connection loss.
+func (c *Client) Channel(ctx context.Context) (*amqp.Channel, error) {
+	ch, _, err := c.consume.channel(ctx)
+	return ch, err
+}
+
+// Name returns the service name the client was dialled with (WithName).
+func (c *Client) Name() string { return c.cfg.name }
 
 // Declare declares t on the broker, on a channel of its own.
 func (c *Client) Declare(ctx context.Context, t warren.Topology) error {

@@ -30,6 +30,7 @@ type config struct {
 	onBlocked        func(connection string, blocked bool, reason string)
 	sharedConnection bool
 	publishChannels  int
+	publishWrappers  []func(warren.Publisher) warren.Publisher
 }
 
 func defaultConfig() *config {
@@ -120,4 +121,12 @@ func WithPublishChannels(n int) Option {
 			c.publishChannels = n
 		}
 	})
+}
+
+// WithPublishMiddleware wraps every publish of the client's publishers
+// (Publish, Send, and the replies, retries and dead-letters the consumer
+// makes) in mws, outermost first: tracing.InjectPublisher, for example, so
+// every message carries the trace context.
+func WithPublishMiddleware(mws ...func(warren.Publisher) warren.Publisher) Option {
+	return optionFunc(func(c *config) { c.publishWrappers = append(c.publishWrappers, mws...) })
 }

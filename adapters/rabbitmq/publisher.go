@@ -38,17 +38,45 @@ type Publisher struct {
 type publishPool struct {
 	conn     *connection
 	observer warren.Observer
+	send     warren.Publisher // confirmAndWait wrapped in the client's publish middleware
 	chans    []*confirmChannel
 	next     atomic.Uint32
 	wg       sync.WaitGroup
 }
 
-func newPublishPool(conn *connection, n int, observer warren.Observer) *publishPool {
-	p := &publishPool{conn: conn, observer: observer}
+func newPublishPool(conn *connection, n int, cfg *config) *publishPool {
+	p := &publishPool{conn: conn, observer: cfg.observer}
 	for i := 0; i < n; i++ {
 		p.chans = append(p.chans, &confirmChannel{conn: conn, wg: &p.wg})
 	}
+	var send warren.Publisher = warren.PublisherFunc(p.publishAndWait)
+	for i := len(cfg.publishWrappers) - 1; i >= 0; i-- {
+		send = cfg.publishWrappers[i](send)
+	}
+	p.send = send
 	return p
+}
+
+// publishAndWait publishes on the next channel and waits for the confirm.
+func (p *publishPool) publishAndWait(ctx context.Context, msg *warren.Publishing) error {
+	start := time.Now()
+	conf, err := p.publishDeferred(ctx, msg)
+	if err == nil {
+		err = conf.Wait(ctx)
+	}
+	p.observer.ObservePublish(warren.PublishEvent{
+		Exchange: msg.Exchange, RoutingKey: msg.RoutingKey, Duration: time.Since(start), Err: err,
+	})
+	return err
+}
+
+func (p *publishPool) publishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
+	fillDefaults(&msg.Publishing)
+	if err := p.conn.waitUnblocked(ctx); err != nil {
+		return nil, err
+	}
+	cc := p.chans[int(p.next.Add(1))%len(p.chans)]
+	return cc.publish(ctx, msg)
 }
 
 func (p *publishPool) close() {
@@ -120,31 +148,20 @@ func (p *Publisher) Send(ctx context.Context, v any, opts ...func(*amqp.Publishi
 	return p.Publish(ctx, &warren.Publishing{Exchange: p.exchange, RoutingKey: key, Publishing: pub})
 }
 
-// Publish publishes msg and waits for the broker's confirm. It implements
-// warren.Publisher: replies, retries and dead-letters go through it.
+// Publish publishes msg and waits for the broker's confirm, through the
+// client's publish middleware. It implements warren.Publisher: replies,
+// retries and dead-letters go through it. It fills in defaults in msg
+// (message id, timestamp, persistence).
 func (p *Publisher) Publish(ctx context.Context, msg *warren.Publishing) error {
-	start := time.Now()
-	conf, err := p.PublishDeferred(ctx, msg)
-	if err == nil {
-		err = conf.Wait(ctx)
-	}
-	p.pool.observer.ObservePublish(warren.PublishEvent{
-		Exchange: msg.Exchange, RoutingKey: msg.RoutingKey, Duration: time.Since(start), Err: err,
-	})
-	return err
+	return p.pool.send.Publish(ctx, msg)
 }
 
 // PublishDeferred sends msg and returns without waiting for the confirm,
 // so one goroutine can keep many publishes in flight; Wait on the result
-// before treating the message as sent. It fills in defaults in msg (message
-// id, timestamp, persistence).
+// before treating the message as sent. It bypasses the client's publish
+// middleware and observer: it is the raw, fast path.
 func (p *Publisher) PublishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
-	fillDefaults(&msg.Publishing)
-	if err := p.pool.conn.waitUnblocked(ctx); err != nil {
-		return nil, err
-	}
-	cc := p.pool.chans[int(p.pool.next.Add(1))%len(p.pool.chans)]
-	return cc.publish(ctx, msg)
+	return p.pool.publishDeferred(ctx, msg)
 }
 
 func fillDefaults(m *amqp.Publishing) {

@@ -2,6 +2,7 @@ package warren
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -35,15 +36,38 @@ func RequestQueue(service string) string { return RequestExchange(service) + ".q
 func DeadLetterQueue(queue string) string { return queue + ".dlq" }
 
 // WaitQueue returns the delayed-retry wait queue of queue for delay d:
-// "<queue>.retry.<d>", with d written compactly ("200ms", "5s", "1m30s").
+// "<queue>.retry.<d>", with d written compactly and without dots ("200ms",
+// "1500ms", "5s", "1m30s").
 func WaitQueue(queue string, d time.Duration) string { return queue + ".retry." + compactDuration(d) }
 
+// compactDuration renders d without dots, for queue names: whole seconds
+// as hours, minutes and seconds with the zero parts left out ("5s", "1m",
+// "1h30m"), anything finer in its largest whole unit ("200ms", "1500ms").
 func compactDuration(d time.Duration) string {
-	s := d.String() // e.g. "1m30s", "5m0s", "200ms", "1h0m0s"
-	for len(s) > 2 && (s[len(s)-2:] == "0s" || s[len(s)-2:] == "0m") && (s[len(s)-3] < '0' || s[len(s)-3] > '9') {
-		s = s[:len(s)-2]
+	if d <= 0 {
+		return d.String()
 	}
-	return s
+	if d%time.Second != 0 {
+		for _, u := range []struct {
+			unit time.Duration
+			name string
+		}{{time.Millisecond, "ms"}, {time.Microsecond, "us"}, {1, "ns"}} {
+			if d%u.unit == 0 {
+				return strconv.FormatInt(int64(d/u.unit), 10) + u.name
+			}
+		}
+	}
+	var out string
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.unit; n > 0 {
+			out += strconv.FormatInt(int64(n), 10) + u.name
+			d -= n * u.unit
+		}
+	}
+	return out
 }
 
 // Exchange kinds.

@@ -1,7 +1,6 @@
 package deadletter
 
 import (
-	"strconv"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -74,12 +73,12 @@ func EntryOf(d *amqp.Delivery) Entry {
 		Body:          d.Body,
 		Headers:       h,
 	}
-	e.Reason, _ = headerString(h, warren.HeaderReason)
-	e.Error, _ = headerString(h, warren.HeaderExceptionMessage)
-	e.Stacktrace, _ = headerString(h, warren.HeaderExceptionStacktrace)
-	e.Route, _ = headerString(h, warren.HeaderRoute)
-	e.Queue, _ = headerString(h, warren.HeaderQueue)
-	if n, ok := headerInt(h, warren.HeaderAttempt); ok && n > 0 {
+	e.Reason, _ = warren.HeaderString(h, warren.HeaderReason)
+	e.Error, _ = warren.HeaderString(h, warren.HeaderExceptionMessage)
+	e.Stacktrace, _ = warren.HeaderString(h, warren.HeaderExceptionStacktrace)
+	e.Route, _ = warren.HeaderString(h, warren.HeaderRoute)
+	e.Queue, _ = warren.HeaderString(h, warren.HeaderQueue)
+	if n, ok := warren.HeaderInt(h, warren.HeaderAttempt); ok && n > 0 {
 		e.Attempt = int(min(n, maxAttempt))
 	}
 	if t, ok := h[warren.HeaderFailedAt].(time.Time); ok {
@@ -108,8 +107,8 @@ func EntryOf(d *amqp.Delivery) Entry {
 // first death (named by x-first-death-queue and -reason; the oldest entry
 // when those are missing).
 func origin(h amqp.Table, deaths []warren.Death) (exchange, key string, ok bool) {
-	ex, okEx := headerString(h, warren.HeaderOriginalExchange)
-	rk, okRk := headerString(h, warren.HeaderOriginalRoutingKey)
+	ex, okEx := warren.HeaderString(h, warren.HeaderOriginalExchange)
+	rk, okRk := warren.HeaderString(h, warren.HeaderOriginalRoutingKey)
 	if okEx && okRk {
 		return ex, rk, true
 	}
@@ -117,8 +116,8 @@ func origin(h amqp.Table, deaths []warren.Death) (exchange, key string, ok bool)
 		return "", "", false
 	}
 	first := deaths[len(deaths)-1]
-	q, okQ := headerString(h, "x-first-death-queue")
-	r, okR := headerString(h, "x-first-death-reason")
+	q, okQ := warren.HeaderString(h, "x-first-death-queue")
+	r, okR := warren.HeaderString(h, "x-first-death-reason")
 	if okQ && okR {
 		for _, d := range deaths {
 			if d.Queue == q && d.Reason == r {
@@ -131,44 +130,4 @@ func origin(h amqp.Table, deaths []warren.Death) (exchange, key string, ok bool)
 		return "", "", false
 	}
 	return first.Exchange, first.RoutingKeys[0], true
-}
-
-// headerString reads a string header; []byte values count as strings.
-func headerString(h amqp.Table, key string) (string, bool) {
-	switch v := h[key].(type) {
-	case string:
-		return v, true
-	case []byte:
-		return string(v), true
-	default:
-		return "", false
-	}
-}
-
-// headerInt reads an integer header of any AMQP integer type, or a decimal
-// string; anything else is absent.
-func headerInt(h amqp.Table, key string) (int64, bool) {
-	switch v := h[key].(type) {
-	case int:
-		return int64(v), true
-	case int8:
-		return int64(v), true
-	case int16:
-		return int64(v), true
-	case int32:
-		return int64(v), true
-	case int64:
-		return v, true
-	case uint8:
-		return int64(v), true
-	case uint16:
-		return int64(v), true
-	case uint32:
-		return int64(v), true
-	case string:
-		n, err := strconv.ParseInt(v, 10, 64)
-		return n, err == nil
-	default:
-		return 0, false
-	}
 }

@@ -50,22 +50,24 @@ func RetryHeaders(msg *warren.Message, err error, now time.Time) amqp.Table {
 // mandatory, so that a missing dead-letter queue is an error
 // (warren.ErrUnroutable) rather than a silent loss.
 func Publishing(msg *warren.Message, reason string, err error, now time.Time) *warren.Publishing {
-	p := msg.Publishing()
-	p.Headers = annotate(p.Headers, msg, err, now)
-	p.Headers[warren.HeaderAttempt] = int64(msg.Attempt)
-	p.Headers[warren.HeaderReason] = reason
-	return &warren.Publishing{RoutingKey: QueueName(msg.Queue), Mandatory: true, Publishing: p}
+	return copyTo(msg, QueueName(msg.Queue), Headers(msg, reason, err, now))
 }
 
 // RetryPublishing returns msg's delayed-retry copy: msg's properties and
 // body with RetryHeaders(msg, err, now), addressed to waitQueue (see
 // retry.WaitQueueName) through the default exchange, and mandatory.
 func RetryPublishing(msg *warren.Message, err error, now time.Time, waitQueue string) *warren.Publishing {
+	return copyTo(msg, waitQueue, RetryHeaders(msg, err, now))
+}
+
+// copyTo addresses a copy of msg with headers h to queue. The copy has no
+// per-message expiration: a dead letter must not expire in its queue, and a
+// retry waits exactly its wait queue's TTL.
+func copyTo(msg *warren.Message, queue string, h amqp.Table) *warren.Publishing {
 	p := msg.Publishing()
-	p.Headers = annotate(p.Headers, msg, err, now)
-	p.Headers[warren.HeaderAttempt] = int64(msg.Attempt) + 1
-	delete(p.Headers, warren.HeaderReason)
-	return &warren.Publishing{RoutingKey: waitQueue, Mandatory: true, Publishing: p}
+	p.Headers = h
+	p.Expiration = ""
+	return &warren.Publishing{RoutingKey: queue, Mandatory: true, Publishing: p}
 }
 
 // annotate writes the failure headers shared by dead-letter and retry

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/warren-mq/warren"
 )
 
 // MaxWaitQueues bounds the delays of a Policy, and so the wait queues it
@@ -86,37 +88,13 @@ func (p Policy) String() string {
 // WaitQueueName returns the name of queue's wait queue for delay d:
 // "<queue>.retry.<delay>", e.g. "orders.retry.5s", "orders.retry.200ms",
 // "orders.retry.1h30m".
-func WaitQueueName(queue string, d time.Duration) string {
-	return queue + ".retry." + FormatDelay(d)
-}
+func WaitQueueName(queue string, d time.Duration) string { return warren.WaitQueue(queue, d) }
 
 // FormatDelay renders d compactly and without dots, for queue names:
 // whole seconds as hours, minutes and seconds with zero parts left out
 // ("5s", "1m", "1h30m", "2h5s"), anything finer as a
 // count of its largest whole unit ("200ms", "1500ms", "250us", "7ns").
 func FormatDelay(d time.Duration) string {
-	if d <= 0 {
-		return d.String()
-	}
-	if d%time.Second != 0 {
-		switch {
-		case d%time.Millisecond == 0:
-			return fmt.Sprintf("%dms", d/time.Millisecond)
-		case d%time.Microsecond == 0:
-			return fmt.Sprintf("%dus", d/time.Microsecond)
-		default:
-			return fmt.Sprintf("%dns", int64(d))
-		}
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		unit time.Duration
-		name string
-	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
-		if n := d / u.unit; n > 0 {
-			fmt.Fprintf(&b, "%d%s", n, u.name)
-			d -= n * u.unit
-		}
-	}
-	return b.String()
+	const prefix = "x.retry."
+	return warren.WaitQueue("x", d)[len(prefix):]
 }

@@ -53,7 +53,6 @@ func (c *Consumer) settle(p *pool, j job, err error, took time.Duration) {
 // routes the message to the same dead-letter queue.
 func (c *Consumer) deadLetter(p *pool, j job, reason string, cause error, ev *warren.SettleEvent) {
 	pub := deadletter.Publishing(j.m, reason, cause, time.Now())
-	pub.Expiration = "" // a dead letter must not expire
 	ev.Action, ev.Reason = warren.ActionDeadLetter, reason
 	if err := c.republish(p, pub); err != nil {
 		ev.Err = errors.Join(cause, err)
@@ -69,7 +68,6 @@ func (c *Consumer) deadLetter(p *pool, j job, reason string, cause error, ev *wa
 // broker) rather than retried in a loop.
 func (c *Consumer) retryLater(p *pool, j job, delay time.Duration, cause error, ev *warren.SettleEvent) {
 	pub := deadletter.RetryPublishing(j.m, cause, time.Now(), warren.WaitQueue(j.m.Queue, delay))
-	pub.Expiration = ""
 	c.client.cfg.observer.ObserveRetry(warren.RetryEvent{
 		Queue: j.m.Queue, Pattern: j.m.Pattern, Attempt: j.m.Attempt, Delay: delay, Delayed: true, Err: cause,
 	})

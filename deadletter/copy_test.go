@@ -1,0 +1,24 @@
+package deadletter
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/warren-mq/warren"
+)
+
+func TestCopiesDoNotExpire(t *testing.T) {
+	msg := &warren.Message{Queue: "q", RoutingKey: "k", Expiration: "60000", Body: []byte("b"), MessageID: "m"}
+	for name, p := range map[string]*warren.Publishing{
+		"dead letter": Publishing(msg, warren.ReasonError, errors.New("x"), time.Now()),
+		"retry":       RetryPublishing(msg, errors.New("x"), time.Now(), "q.retry.5s"),
+	} {
+		if p.Expiration != "" || !p.Mandatory || p.Exchange != "" || p.MessageId != "m" || string(p.Body) != "b" {
+			t.Errorf("%s copy: %+v", name, p)
+		}
+	}
+	if msg.Expiration != "60000" {
+		t.Error("the original message was changed")
+	}
+}

@@ -8,7 +8,7 @@ FUZZTIME        ?= 10s
 LONG_FUZZTIME   ?= 5m
 BENCH_COUNT     ?= 6
 
-.PHONY: all broker test test-short fuzz-short fuzz bench demo lint tidy
+.PHONY: all broker test test-short fuzz-short fuzz chaos bench demo lint tidy
 
 all: lint test
 
@@ -16,10 +16,12 @@ all: lint test
 broker:
 	@scripts/broker.sh
 
-## test: vet, the whole suite with the race detector, and bounded fuzzing
+## test: vet, the whole suite with the race detector, the broker-restart
+## fault test on its own (it restarts the broker app), and bounded fuzzing
 test: broker
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./adapters/rabbitmq/
 	$(MAKE) --no-print-directory fuzz-short
 
 ## test-short: unit tests only, no broker
@@ -33,6 +35,10 @@ fuzz-short:
 ## fuzz: the fuzz targets for longer
 fuzz:
 	$(MAKE) --no-print-directory fuzz-short FUZZTIME=$(LONG_FUZZTIME)
+
+## chaos: the fault scenarios, longer and louder (close_all_connections)
+chaos: broker
+	WARREN_CHAOS_ALL=1 $(GO) test -count=1 -v -tags brokerfault -run 'TestBroker|TestConsumerSurvives|TestGraceful|TestConsumerResumes' ./adapters/rabbitmq/
 
 ## bench: benchmarks, in-process and end-to-end against RabbitMQ
 bench: broker

@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -76,7 +77,8 @@ func publishAll(ctx context.Context, pub *Publisher, exchange, key, prefix strin
 // the broker side three times while 20,000 persistent messages are
 // published and consumed: every message is handled at least once,
 // duplicates stay within prefetch x closes, and consuming resumes each
-// time. (make chaos runs the same with close_all_connections.)
+// time. make chaos runs the same with close_all_connections
+// (WARREN_CHAOS_ALL=1), which also cuts every other client on the broker.
 func TestConsumerSurvivesConnectionCloses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test")
@@ -109,7 +111,10 @@ func TestConsumerSurvivesConnectionCloses(t *testing.T) {
 	for i := 0; i < closes; i++ {
 		before := tr.total.Load()
 		eventually(t, time.Minute, "consuming to resume", func() bool { return tr.total.Load() > before+500 })
-		if got := closeConnections(t, prefix, fmt.Sprintf("warren fault test %d", i)); got == 0 {
+		if os.Getenv("WARREN_CHAOS_ALL") != "" {
+			// make chaos: every connection on the broker, as an outage does.
+			brokertest.Rabbitmqctl(t, "close_all_connections", fmt.Sprintf("warren chaos %d", i))
+		} else if got := closeConnections(t, prefix, fmt.Sprintf("warren fault test %d", i)); got == 0 {
 			t.Fatalf("close %d: found no connection named %s*", i, prefix)
 		}
 	}

@@ -89,29 +89,29 @@ const (
 
 // Exchange describes an exchange to declare.
 type Exchange struct {
-	Name       string
-	Kind       string // KindTopic by default
-	Durable    bool
-	AutoDelete bool
-	Args       amqp.Table
+	Name       string     `json:"name"`
+	Kind       string     `json:"kind,omitempty"` // KindTopic by default
+	Durable    bool       `json:"durable"`
+	AutoDelete bool       `json:"autoDelete,omitempty"`
+	Args       amqp.Table `json:"args,omitempty"`
 }
 
 // Queue describes a queue to declare.
 type Queue struct {
-	Name       string
-	Type       QueueType // Classic by default
-	Durable    bool
-	Exclusive  bool
-	AutoDelete bool
-	Args       amqp.Table
+	Name       string     `json:"name"`
+	Type       QueueType  `json:"type,omitempty"` // Classic by default
+	Durable    bool       `json:"durable"`
+	Exclusive  bool       `json:"exclusive,omitempty"`
+	AutoDelete bool       `json:"autoDelete,omitempty"`
+	Args       amqp.Table `json:"args,omitempty"`
 }
 
 // Binding binds Queue to Exchange with Key.
 type Binding struct {
-	Exchange string
-	Queue    string
-	Key      string
-	Args     amqp.Table
+	Exchange string     `json:"exchange"`
+	Queue    string     `json:"queue"`
+	Key      string     `json:"key"`
+	Args     amqp.Table `json:"args,omitempty"`
 }
 
 // Topology is what a consumer needs on the broker, as data: its exchange,
@@ -119,9 +119,9 @@ type Binding struct {
 // queues of delayed retry. Declaring is the transport's job; Topology only
 // describes.
 type Topology struct {
-	Exchanges []Exchange
-	Queues    []Queue
-	Bindings  []Binding
+	Exchanges []Exchange `json:"exchanges"`
+	Queues    []Queue    `json:"queues"`
+	Bindings  []Binding  `json:"bindings"`
 }
 
 // ConsumerTopology is the standard shape of a consumer: a durable exchange

@@ -29,6 +29,8 @@ type command struct {
 
 var commands = []command{
 	{name: "dlq", summary: "list, show, replay or purge a dead-letter queue", run: runDLQ},
+	{name: "routes", summary: "print a service's route patterns, most specific first", run: runRoutes},
+	{name: "topology", summary: "print the exchanges, queues and bindings a service declares", run: runTopology},
 }
 
 // run runs warren with args (without the program name) and returns the

@@ -62,6 +62,9 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 	}
 	if cfg.ackBatch <= 0 {
 		cfg.ackBatch = max(1, cfg.prefetch/4)
+		if cfg.prefetch == 0 { // unlimited prefetch: batch as a large window would
+			cfg.ackBatch = 256
+		}
 	}
 	t, err := warren.ConsumerTopology(spec.Exchange, spec.Queue, router.Routes(), cfg.retry.WaitDelays())
 	if err != nil {

@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/adapters/rabbitmq"
+	"github.com/warren-mq/warren/bench/benchkit"
+)
+
+func init() {
+	consumers = append(consumers, warrenConsumer)
+	targetConsumers = append(targetConsumers, warrenConsumer, warrenDefaultsConsumer)
+	publishers = append(publishers, warrenPublisher, warrenSyncPublisher)
+	targetPublishers = append(targetPublishers, warrenPublisher, warrenSyncPublisher)
+}
+
+// warrenConsumer is warren's consumer with the scenario's workers and
+// prefetch: a router with one route, a rabbitmq.Consumer per queue.
+var warrenConsumer = benchkit.Consumer{
+	Lib: "warren",
+	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
+		return prepareWarren(b, run, rabbitmq.Workers(run.Scenario.Workers), rabbitmq.Prefetch(run.Scenario.Prefetch))
+	},
+}
+
+// warrenDefaultsConsumer is warren's consumer with its default workers and
+// prefetch, whatever the scenario says: what a user gets without tuning.
+var warrenDefaultsConsumer = benchkit.Consumer{
+	Lib: "warren-defaults",
+	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
+		return prepareWarren(b, run)
+	},
+}
+
+func prepareWarren(b *testing.B, run *benchkit.ConsumeRun, opts ...rabbitmq.ConsumerOption) benchkit.ConsumeFunc {
+	client := dialWarren(b, "warren-consume")
+	r := warren.NewRouter()
+	r.HandleFunc("#", func(_ context.Context, m *warren.Message) error {
+		run.Handle(m.Body)
+		return nil
+	})
+	var cons []*rabbitmq.Consumer
+	for _, q := range run.Queues {
+		// The harness declared the queues: consume them as they are.
+		c, err := client.NewConsumer(r, rabbitmq.Spec{Queue: warren.Queue{Name: q, Durable: true}},
+			append([]rabbitmq.ConsumerOption{rabbitmq.SkipDeclare()}, opts...)...)
+		if err != nil {
+			b.Fatalf("warren consumer: %v", err)
+		}
+		cons = append(cons, c)
+	}
+	return func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		errs := make([]error, len(cons))
+		for i, c := range cons {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = c.Run(ctx)
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+}
+
+func dialWarren(b *testing.B, name string, opts ...rabbitmq.Option) *rabbitmq.Client {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err := rabbitmq.Dial(ctx, benchkit.Require(b), append([]rabbitmq.Option{rabbitmq.WithName("warren-bench." + name)}, opts...)...)
+	if err != nil {
+		b.Fatalf("dial: %v", err)
+	}
+	b.Cleanup(func() { _ = client.Close() })
+	return client
+}
+
+// warrenPublisher publishes with warren's PublishDeferred through a window
+// of outstanding confirms per goroutine, as the raw baseline does: the
+// pipelined path for bulk publishing.
+var warrenPublisher = benchkit.Publisher{
+	Lib: "warren",
+	Prepare: func(b *testing.B, run *benchkit.PublishRun) benchkit.PublishFunc {
+		s := run.Scenario
+		pub := dialWarren(b, "warren-publish", rabbitmq.WithPublishChannels(s.Channels)).Publisher()
+		perChannel := (s.Goroutines + s.Channels - 1) / s.Channels
+		window := max(1, benchkit.DefaultWindow/perChannel)
+		return func(ctx context.Context, g, count int) error {
+			pending := make([]*rabbitmq.Confirmation, 0, window)
+			for range count {
+				if len(pending) == window {
+					if err := pending[0].Wait(ctx); err != nil {
+						return err
+					}
+					pending = pending[1:]
+				}
+				conf, err := pub.PublishDeferred(ctx, &warren.Publishing{Exchange: run.Exchange, RoutingKey: run.Key,
+					Publishing: benchkit.Publishing(run.Body)})
+				if err != nil {
+					return err
+				}
+				pending = append(pending, conf)
+			}
+			for _, c := range pending {
+				if err := c.Wait(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	},
+}
+
+// warrenSyncPublisher calls Publish, which returns once the broker
+// confirmed: one message in flight per goroutine, the everyday path.
+var warrenSyncPublisher = benchkit.Publisher{
+	Lib: "warren-sync",
+	Prepare: func(b *testing.B, run *benchkit.PublishRun) benchkit.PublishFunc {
+		pub := dialWarren(b, "warren-publish-sync", rabbitmq.WithPublishChannels(run.Scenario.Channels)).Publisher()
+		return func(ctx context.Context, g, count int) error {
+			for range count {
+				if err := pub.Publish(ctx, &warren.Publishing{Exchange: run.Exchange, RoutingKey: run.Key,
+					Publishing: benchkit.Publishing(run.Body)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	},
+}

@@ -22,7 +22,9 @@ const (
 	HeaderReason   = "x-warren-reason"
 	HeaderFailedAt = "x-warren-failed-at"
 
-	// HeaderError and HeaderErrorCode carry a handler's error on a reply.
+	// HeaderError and HeaderErrorCode carry a handler's error on a reply
+	// (see ReplyError): the error's message, and a code such as "decode",
+	// "permanent", "error" or one the handler chose with ErrorCode.
 	HeaderError     = "x-warren-error"
 	HeaderErrorCode = "x-warren-error-code"
 )

@@ -182,3 +182,55 @@ func OutcomeOf(err error) Outcome {
 		return Outcome{Action: ActionRetry, Err: err}
 	}
 }
+
+// Codes of error replies, written to the x-warren-error-code header (see
+// ReplyError). A handler chooses its own with ErrorCode; these are the
+// codes warren picks when it did not.
+const (
+	CodeError     = "error"     // any error without a code of its own
+	CodePermanent = "permanent" // Permanent(err)
+	CodeDecode    = "decode"    // the request body did not decode
+)
+
+// ErrorCode attaches code to err for the caller of a request: when a
+// TypedReply handler fails, the error reply carries code in the
+// x-warren-error-code header, and the requester's *RemoteError has it. Keep
+// codes few and stable ("not-found", "invalid", "conflict"): callers branch
+// on them.
+//
+//	return Price{}, warren.ErrorCode(fmt.Errorf("no sku %q", q.SKU), "not-found")
+//
+// The code changes nothing else: settlement, errors.Is and errors.As see
+// through it. ErrorCode(nil, code) is nil.
+func ErrorCode(err error, code string) error {
+	if err == nil {
+		return nil
+	}
+	return &codedError{err: err, code: code}
+}
+
+// ErrorCodeOf returns the code an error reply for err carries: the
+// outermost code attached with ErrorCode; otherwise, for an error that
+// dead-letters at once, its reason (CodePermanent, CodeDecode, or the
+// reason given to DeadLetter); otherwise CodeError. It returns "" for nil.
+func ErrorCodeOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ce *codedError
+	if errors.As(err, &ce) && ce.code != "" {
+		return ce.code
+	}
+	if o := OutcomeOf(err); o.Action == ActionDeadLetter && o.Reason != "" {
+		return o.Reason
+	}
+	return CodeError
+}
+
+type codedError struct {
+	err  error
+	code string
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }

@@ -72,6 +72,26 @@ func Reply(ctx context.Context, msg *Message, reply amqp.Publishing) error {
 	return Publish(ctx, &Publishing{RoutingKey: msg.ReplyTo, Publishing: reply})
 }
 
+// ReplyError publishes an error reply to msg, so that its caller learns of
+// the failure at once instead of waiting out its deadline: an empty,
+// transient message to msg's ReplyTo with its correlation id (as Reply),
+// carrying err's message in the x-warren-error header (cut to
+// MaxHeaderValue) and its code (ErrorCodeOf) in x-warren-error-code.
+// Like Reply, it does nothing for a request without ReplyTo.
+func ReplyError(ctx context.Context, msg *Message, err error) error {
+	text, code := "unknown error", CodeError
+	if err != nil {
+		text, code = err.Error(), ErrorCodeOf(err)
+	}
+	return Reply(ctx, msg, amqp.Publishing{
+		Headers: amqp.Table{
+			HeaderError:     BoundedString(text, MaxHeaderValue),
+			HeaderErrorCode: BoundedString(code, MaxHeaderValue),
+		},
+		DeliveryMode: amqp.Transient,
+	})
+}
+
 // PublisherFunc adapts a function to a Publisher.
 type PublisherFunc func(ctx context.Context, p *Publishing) error
 

@@ -48,32 +48,61 @@ func Typed[T any](fn func(ctx context.Context, v T) error, opts ...TypedOption) 
 	})
 }
 
-// TypedReply adapts a function that answers a request. The request body is
-// decoded as in Typed; on success the result is encoded with the request's
-// codec and published to the request's ReplyTo with its correlation id
-// (see Reply) before the handler returns, so the request is acked only after
-// the broker confirmed the reply. A request without ReplyTo is handled and
-// its result discarded.
+// TypedReply adapts a function that answers a request (a command or a
+// query). The request body is decoded as in Typed; on success the result is
+// encoded with the request's codec and published to the request's ReplyTo
+// with its correlation id (see Reply) before the handler returns, so the
+// request is acked only after the broker confirmed the reply. A request
+// without ReplyTo is handled and its result discarded.
 //
-// An error from fn is returned as it is and settles the request like any
-// handler error.
+// A failure is answered too, so that the caller never waits out its
+// deadline for an error it could be told about: when the body does not
+// decode, fn returns an error, or the result does not encode, and the
+// request has a ReplyTo, TypedReply publishes an error reply (see
+// ReplyError: the message in x-warren-error, the code in
+// x-warren-error-code, "decode", "permanent", "error" or the handler's own
+// from ErrorCode) and waits for its confirm.
+//
+// Settlement of a failed request. Once the error reply is confirmed the
+// caller has its answer, and the request is settled with warren.Drop: acked,
+// and logged and counted as dropped with the error. It is not retried,
+// because a retry that succeeded later would execute a command the caller
+// was told had failed, and would answer a caller that has stopped
+// listening; it is not dead-lettered, because a replayed request would run
+// with nobody to reply to. Everywhere else the normal settlement applies:
+//   - a request without ReplyTo (fire-and-forget command) settles by the
+//     error as any handler's (retry, dead-letter, ...);
+//   - if the error reply cannot be published the error settles as usual
+//     (a plain error is retried), so a request is never acked unanswered;
+//   - Requeue(err) is not answered: it asks for another attempt, which will
+//     answer;
+//   - when the handler's context is already done (a shutdown, a Timeout
+//     middleware) nothing is published and the context's owner settles (a
+//     requeue, a retry), and a later attempt answers.
+//
+// Retries therefore happen before the answer or not at all: retry
+// middleware mounted around a TypedReply route sees the Drop and does not
+// retry a request that was answered. Retry a transient failure inside fn,
+// within the caller's patience. A panic is not an error fn returns: it
+// passes through TypedReply to the recover middleware, and the caller waits
+// for its deadline.
 func TypedReply[T, R any](fn func(ctx context.Context, v T) (R, error), opts ...TypedOption) Handler {
 	cfg := newTypedConfig(opts)
 	return HandlerFunc(func(ctx context.Context, msg *Message) error {
 		v, codec, err := decode[T](cfg.codecs, msg)
 		if err != nil {
-			return err
+			return failRequest(ctx, msg, err)
 		}
 		r, err := fn(ContextWithMessage(ctx, msg), v)
 		if err != nil {
-			return err
+			return failRequest(ctx, msg, err)
 		}
 		if msg.ReplyTo == "" {
 			return nil
 		}
 		body, err := codec.Marshal(r)
 		if err != nil {
-			return Permanent(fmt.Errorf("warren: encode reply: %w", err))
+			return failRequest(ctx, msg, Permanent(fmt.Errorf("warren: encode reply: %w", err)))
 		}
 		return Reply(ctx, msg, amqp.Publishing{
 			ContentType:  codec.ContentType(),
@@ -81,6 +110,18 @@ func TypedReply[T, R any](fn func(ctx context.Context, v T) (R, error), opts ...
 			Body:         body,
 		})
 	})
+}
+
+// failRequest answers a failed request with an error reply and settles it
+// as TypedReply documents.
+func failRequest(ctx context.Context, msg *Message, err error) error {
+	if msg.ReplyTo == "" || ctx.Err() != nil || OutcomeOf(err).Action == ActionRequeue {
+		return err
+	}
+	if perr := ReplyError(ctx, msg, err); perr != nil {
+		return fmt.Errorf("%w (the error reply failed too: %w)", err, perr)
+	}
+	return Drop(err)
 }
 
 func decode[T any](codecs *Codecs, msg *Message) (T, Codec, error) {

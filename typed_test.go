@@ -132,8 +132,10 @@ func TestTypedReplyErrorsAndFailedPublish(t *testing.T) {
 	boom := errors.New("boom")
 	h := warren.TypedReply(func(context.Context, priceQuery) (priceReply, error) { return priceReply{}, boom })
 	rec := warrentest.Serve(h, warrentest.NewJSONMessage("q", priceQuery{}, warrentest.WithReplyTo("r")))
-	if !rec.Retried() || !errors.Is(rec.Err, boom) || len(rec.Published()) != 0 {
-		t.Fatalf("handler error: outcome %v err %v", rec.Outcome.Action, rec.Err)
+	// The caller is told (an error reply) and the request is dropped, not
+	// retried: see TypedReply. reply_test.go covers the error reply itself.
+	if !rec.Dropped() || !errors.Is(rec.Err, boom) || len(rec.Replies()) != 1 {
+		t.Fatalf("handler error: outcome %v err %v, %d replies", rec.Outcome.Action, rec.Err, len(rec.Replies()))
 	}
 
 	ok := warren.TypedReply(func(context.Context, priceQuery) (priceReply, error) { return priceReply{}, nil })

@@ -81,7 +81,10 @@ func (s ConnState) String() string {
 type ConnectionEvent struct {
 	Name    string // the connection's name, e.g. "orders-service.consume"
 	State   ConnState
-	Attempt int   // reconnect attempts so far in this outage
+	// Attempt counts the dials of this outage: on ConnDown the attempt that
+	// failed (0 for the loss itself), on ConnUp the dials the recovery took
+	// (0 for the first connection, so Attempt > 0 means "recovered").
+	Attempt int
 	Err     error // why it went down, or why a reconnect attempt failed
 }
 

@@ -22,3 +22,12 @@ func TestCopiesDoNotExpire(t *testing.T) {
 		t.Error("the original message was changed")
 	}
 }
+
+func TestExceptionMessageHidesURLPasswords(t *testing.T) {
+	msg := &warren.Message{Queue: "q"}
+	h := Headers(msg, warren.ReasonError, errors.New("dial amqp://svc:s3cret@broker:5672/: refused"), time.Now())
+	got, _ := h[warren.HeaderExceptionMessage].(string)
+	if got != "dial amqp://svc:xxxxx@broker:5672/: refused" {
+		t.Fatalf("x-exception-message = %q", got)
+	}
+}

@@ -7,12 +7,13 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 // Headers returns the headers of msg's dead-letter copy: a new table with
 // msg's headers and
 //
-//	x-exception-message     err.Error(), cut to warren.MaxHeaderValue bytes
+//	x-exception-message     err.Error(), URL passwords hidden, cut to warren.MaxHeaderValue bytes
 //	x-exception-stacktrace  the stack of a *warren.PanicError in err, cut likewise
 //	x-original-exchange     msg.Exchange (for a retried message, already the original)
 //	x-original-routingKey   msg.RoutingKey (likewise)
@@ -80,7 +81,8 @@ func annotate(h amqp.Table, msg *warren.Message, err error, now time.Time) amqp.
 		now = time.Now()
 	}
 	if err != nil {
-		h[warren.HeaderExceptionMessage] = warren.BoundedString(err.Error(), warren.MaxHeaderValue)
+		// Errors quote URLs; a password in one must not land in the DLQ.
+		h[warren.HeaderExceptionMessage] = warren.BoundedString(redact.URLs(err.Error()), warren.MaxHeaderValue)
 	} else {
 		delete(h, warren.HeaderExceptionMessage)
 	}

@@ -52,7 +52,7 @@ func dialConnection(ctx context.Context, url, name string, cfg *config) (*connec
 	if err != nil {
 		return nil, err
 	}
-	c.install(conn)
+	c.install(conn, 0)
 	c.wg.Add(1)
 	go c.supervise(conn)
 	return c, nil
@@ -95,7 +95,8 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 }
 
 // install makes conn the current connection and wakes everyone waiting.
-func (c *connection) install(conn *amqp.Connection) {
+// attempts is how many dials the recovery took (0 for the first connection).
+func (c *connection) install(conn *amqp.Connection, attempts int) {
 	blockings := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
 	c.mu.Lock()
 	c.conn = conn
@@ -104,7 +105,7 @@ func (c *connection) install(conn *amqp.Connection) {
 	c.mu.Unlock()
 	c.wg.Add(1)
 	go c.watchBlocked(blockings)
-	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnUp})
+	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnUp, Attempt: attempts})
 }
 
 // watchBlocked tracks connection.blocked / unblocked from the broker.
@@ -154,7 +155,7 @@ func (c *connection) supervise(conn *amqp.Connection) {
 		}
 		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnDown, Err: cause})
 
-		next, err := c.redial()
+		next, attempts, err := c.redial()
 		if err != nil {
 			c.mu.Lock()
 			c.err = err
@@ -162,14 +163,14 @@ func (c *connection) supervise(conn *amqp.Connection) {
 			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed, Err: err})
 			return
 		}
-		c.install(next)
+		c.install(next, attempts)
 		conn = next
 	}
 }
 
 // redial dials with backoff until it succeeds, the policy gives up, or the
 // connection is closed.
-func (c *connection) redial() (*amqp.Connection, error) {
+func (c *connection) redial() (*amqp.Connection, int, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -195,11 +196,11 @@ func (c *connection) redial() (*amqp.Connection, error) {
 	}
 	if err := backoff.Retry(op, backoff.WithContext(c.cfg.newBackoff(), ctx)); err != nil {
 		if ctx.Err() != nil {
-			return nil, ErrClosed
+			return nil, attempt, ErrClosed
 		}
-		return nil, fmt.Errorf("warren/rabbitmq: %s: recovery gave up after %d attempts: %w", c.name, attempt, err)
+		return nil, attempt, fmt.Errorf("warren/rabbitmq: %s: recovery gave up after %d attempts: %w", c.name, attempt, err)
 	}
-	return conn, nil
+	return conn, attempt, nil
 }
 
 // current waits until the connection is up and returns it with its

@@ -87,7 +87,7 @@ func (p *pool) run(jobs <-chan job) {
 	for j := range jobs {
 		// A job not started when shutdown began, or whose channel is gone,
 		// is left unsettled: closing the channel returns it to the queue.
-		if !p.c.stopping() && j.s.alive() {
+		if !p.c.stopping() && j.s.alive() && !j.s.ch.IsClosed() {
 			p.handle(j)
 		}
 		warren.ReleaseMessage(j.m)

@@ -81,7 +81,10 @@ func TestSettlementTable(t *testing.T) {
 		return warren.Permanent(errors.New("invalid order"))
 	})
 	r.Handle("decode", warren.Typed(func(context.Context, orderCreated) error { count("decode"); return nil }))
-	r.HandleFunc("drop", func(context.Context, *warren.Message) error { count("drop"); return warren.Drop(errors.New("duplicate")) })
+	r.HandleFunc("drop", func(context.Context, *warren.Message) error {
+		count("drop")
+		return warren.Drop(errors.New("duplicate"))
+	})
 	r.HandleFunc("panic", func(context.Context, *warren.Message) error { count("panic"); panic("handler bug") })
 	r.HandleFunc("requeue", func(context.Context, *warren.Message) error {
 		count("requeue")

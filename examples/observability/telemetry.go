@@ -19,7 +19,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/middleware/metrics"
@@ -46,24 +45,11 @@ func newTracerProvider(w io.Writer) (*sdktrace.TracerProvider, error) {
 }
 
 // tracePublishes is the client's publish middleware: every publish gets a
-// producer span and carries its trace context (tracing.InjectPublisher).
-//
-// continueTrace in front of it makes the transport's own republishes (a
-// delayed retry, a dead-letter), which it makes with a context that has no
-// span, continue the trace the message already carries instead of
-// starting a new one. Without it the retried delivery is processed in a
-// new trace (a known issue, reported).
+// producer span and carries its trace context (tracing.InjectPublisher);
+// the transport's own republishes (a delayed retry, a dead letter) continue
+// the trace the message carries.
 func tracePublishes(p warren.Publisher) warren.Publisher {
-	return continueTrace(tracing.InjectPublisher(p))
-}
-
-func continueTrace(next warren.Publisher) warren.Publisher {
-	return warren.PublisherFunc(func(ctx context.Context, p *warren.Publishing) error {
-		if !trace.SpanContextFromContext(ctx).IsValid() {
-			ctx = otel.GetTextMapPropagator().Extract(ctx, tracing.HeaderCarrier(p.Headers))
-		}
-		return next.Publish(ctx, p)
-	})
+	return tracing.InjectPublisher(p)
 }
 
 // newMetrics registers warren's metrics on a fresh registry.

@@ -9,7 +9,5 @@
 // amqp://guest:guest@127.0.0.1:5672/) and rabbitmqctl on the PATH; they
 // skip under -short. Each uses its own uniquely named exchange and queues,
 // deleted afterwards, and closes only its own client's connections.
-//
-// A few assertions check promises the code does not keep yet (reported
-// bugs): they are skipped, or only logged, unless WARREN_KNOWN_BUGS=1.
+
 package integration

@@ -2,7 +2,6 @@ package integration_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -138,25 +137,4 @@ func closeConnections(t *testing.T, prefix, reason string) int {
 		n++
 	}
 	return n
-}
-
-// knownBug skips t unless WARREN_KNOWN_BUGS is set: the test asserts a
-// promise the code does not keep yet, reported to the lead. Delete the
-// call once the bug is fixed.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("WARREN_KNOWN_BUGS") == "" {
-		t.Skipf("known bug, reported: %s (set WARREN_KNOWN_BUGS=1 to run)", what)
-	}
-}
-
-// knownBugf reports a broken promise that was reported to the lead: an
-// error when WARREN_KNOWN_BUGS is set, a log line otherwise.
-func knownBugf(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("WARREN_KNOWN_BUGS") != "" {
-		t.Errorf(format, args...)
-	} else {
-		t.Logf("known bug, reported: "+format, args...)
-	}
 }

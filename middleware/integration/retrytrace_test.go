@@ -7,7 +7,6 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/warren-mq/warren"
@@ -22,38 +21,8 @@ import (
 // that fails once and one that fails permanently: the delayed retry's
 // second delivery is processed in the same trace, and the dead-letter copy
 // in the DLQ carries it.
-//
-// With the documented wiring (InjectPublisher as the client's publish
-// middleware) this does not hold yet: the transport republishes retries
-// and dead-letters with a context that has no span, so InjectPublisher
-// starts a new trace and overwrites the traceparent the copy carried. The
-// second subtest adds a publish middleware that continues the trace in the
-// message's headers when the context has none, which is the proposed fix.
 func TestTraceSurvivesRetryAndDeadLetter(t *testing.T) {
-	t.Run("documented wiring", func(t *testing.T) {
-		knownBug(t, "transport retries and dead-letters start a new trace")
-		testTraceSurvivesRetry(t, func(tr *tracer) rabbitmq.Option { return tr.dialOption() })
-	})
-	t.Run("continuing headers", func(t *testing.T) {
-		testTraceSurvivesRetry(t, func(tr *tracer) rabbitmq.Option {
-			return rabbitmq.WithPublishMiddleware(func(p warren.Publisher) warren.Publisher {
-				return continueTrace(tr.prop, tracing.InjectPublisher(p, tr.opts...))
-			})
-		})
-	})
-}
-
-// continueTrace wraps p so that a publish whose context has no span
-// continues the trace the message's headers already carry (the transport's
-// retry and dead-letter copies of a traced message) instead of starting a
-// new one.
-func continueTrace(prop propagation.TextMapPropagator, p warren.Publisher) warren.Publisher {
-	return warren.PublisherFunc(func(ctx context.Context, pub *warren.Publishing) error {
-		if !trace.SpanContextFromContext(ctx).IsValid() {
-			ctx = prop.Extract(ctx, tracing.HeaderCarrier(pub.Headers))
-		}
-		return p.Publish(ctx, pub)
-	})
+	testTraceSurvivesRetry(t, func(tr *tracer) rabbitmq.Option { return tr.dialOption() })
 }
 
 func testTraceSurvivesRetry(t *testing.T, wiring func(*tracer) rabbitmq.Option) {

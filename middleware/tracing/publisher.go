@@ -26,6 +26,11 @@ import (
 // caller's Publishing and its Headers table are never modified: p receives
 // a copy with a new table holding the caller's headers and the trace
 // context (which replaces any trace context already there).
+//
+// With no span in the context, the span continues the trace in the
+// message's own headers, so the copies the transport republishes (delayed
+// retries, dead letters) stay in their message's trace. Stacked injecting
+// publishers make one span, not one each.
 func InjectPublisher(p warren.Publisher, opts ...Option) warren.Publisher {
 	return &injectingPublisher{next: p, c: newConfig(opts)}
 }
@@ -35,7 +40,22 @@ type injectingPublisher struct {
 	c    *config
 }
 
+// injectedKey marks a context whose publish is already inside a PRODUCER
+// span: an injecting publisher further down passes it straight through, so
+// a message gets one producer span however the publishers are stacked
+// (the middleware's and the client's WithPublishMiddleware).
+type injectedKey struct{}
+
 func (p *injectingPublisher) Publish(ctx context.Context, pub *warren.Publishing) error {
+	if ctx.Value(injectedKey{}) != nil {
+		return p.next.Publish(ctx, pub)
+	}
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		// No span in the context (a retry or dead-letter copy the
+		// transport republishes after the handler returned): continue the
+		// trace the message already carries rather than start a new one.
+		ctx = p.c.prop.Extract(ctx, HeaderCarrier(pub.Headers))
+	}
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs, semconv.MessagingOperationName("publish"), semconv.MessagingOperationTypeSend)
 	attrs = messageAttrs(attrs, pub.Exchange, pub.RoutingKey, pub.MessageId, pub.CorrelationId, len(pub.Body))
@@ -49,7 +69,7 @@ func (p *injectingPublisher) Publish(ctx context.Context, pub *warren.Publishing
 		c.Headers[k] = v
 	}
 	p.c.prop.Inject(ctx, HeaderCarrier(c.Headers))
-	err := p.next.Publish(ctx, &c)
+	err := p.next.Publish(context.WithValue(ctx, injectedKey{}, true), &c)
 	if err != nil {
 		span.SetAttributes(semconv.ErrorType(err))
 		span.RecordError(err)

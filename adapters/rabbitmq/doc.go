@@ -12,6 +12,10 @@
 //	...
 //	err = c.Run(ctx) // returns after a graceful shutdown when ctx is cancelled
 //
+// Services that answer commands and queries consume Requests(service) with
+// warren.TypedReply handlers; callers use a Requester (Client.NewRequester,
+// Call) over direct reply-to.
+//
 // The client holds two connections, one for consuming and one for
 // publishing, so that a publisher blocked by broker flow control never
 // stalls consumers.

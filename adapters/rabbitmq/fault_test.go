@@ -88,9 +88,16 @@ func TestConsumerSurvivesConnectionCloses(t *testing.T) {
 		prefetch = 64
 		closes   = 3
 	)
-	client := newTestClient(t)
+	events := &eventLog{}
+	client := newTestClient(t, WithObserver(events))
 	spec := testSpec(t)
 	tr := newIDTracker()
+	t.Cleanup(func() {
+		if t.Failed() { // say where it stuck: publishing, consuming, or reconnecting
+			t.Logf("handled %d (%d distinct), publishes confirmed %d", tr.total.Load(), tr.distinct(), events.published.Load())
+			events.dump(t)
+		}
+	})
 	r := warren.NewRouter()
 	r.HandleFunc("Order.Created", func(ctx context.Context, m *warren.Message) error {
 		time.Sleep(200 * time.Microsecond) // keep the run long enough to be interrupted
@@ -216,5 +223,35 @@ func TestConsumerResumesAfterQueueDeleted(t *testing.T) {
 	eventually(t, 10*time.Second, "the second batch", func() bool { return tr.distinct() == 20 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// eventLog keeps connection events and counts confirmed publishes, to
+// explain a fault test that stalls.
+type eventLog struct {
+	warren.NopObserver
+	published atomic.Int64
+	mu        sync.Mutex
+	lines     []string
+}
+
+func (l *eventLog) ObservePublish(e warren.PublishEvent) {
+	if e.Err == nil {
+		l.published.Add(1)
+	}
+}
+
+func (l *eventLog) ObserveConnection(e warren.ConnectionEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf("%s %s %s attempt=%d err=%v",
+		time.Now().Format("15:04:05.000"), e.Name, e.State, e.Attempt, e.Err))
+}
+
+func (l *eventLog) dump(t *testing.T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		t.Log(line)
 	}
 }

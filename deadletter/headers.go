@@ -23,13 +23,15 @@ import (
 //	x-warren-reason         reason (warren.ReasonError, ReasonPermanent, ...)
 //	x-warren-failed-at      now, in whole seconds (an AMQP timestamp)
 //
-// Values left by an earlier failure are replaced; a stack trace that does
-// not belong to err is removed. msg.Headers is not modified. A zero now
-// means time.Now().
+// Every string warren writes is cut to warren.MaxHeaderValue bytes, the
+// fields too: a retried message's exchange and routing key come from its
+// own headers, which any publisher can fill. Values left by an earlier
+// failure are replaced; a stack trace that does not belong to err is
+// removed. msg.Headers is not modified. A zero now means time.Now().
 func Headers(msg *warren.Message, reason string, err error, now time.Time) amqp.Table {
 	h := annotate(clone(msg.Headers), msg, err, now)
 	h[warren.HeaderAttempt] = int64(msg.Attempt)
-	h[warren.HeaderReason] = reason
+	h[warren.HeaderReason] = bounded(reason)
 	return h
 }
 
@@ -92,13 +94,16 @@ func annotate(h amqp.Table, msg *warren.Message, err error, now time.Time) amqp.
 	} else {
 		delete(h, warren.HeaderExceptionStacktrace)
 	}
-	h[warren.HeaderOriginalExchange] = msg.Exchange
-	h[warren.HeaderOriginalRoutingKey] = msg.RoutingKey
-	h[warren.HeaderRoute] = msg.Pattern
-	h[warren.HeaderQueue] = msg.Queue
+	h[warren.HeaderOriginalExchange] = bounded(msg.Exchange)
+	h[warren.HeaderOriginalRoutingKey] = bounded(msg.RoutingKey)
+	h[warren.HeaderRoute] = bounded(msg.Pattern)
+	h[warren.HeaderQueue] = bounded(msg.Queue)
 	h[warren.HeaderFailedAt] = now.UTC().Truncate(time.Second)
 	return h
 }
+
+// bounded cuts a header value warren writes to warren.MaxHeaderValue.
+func bounded(s string) string { return warren.BoundedString(s, warren.MaxHeaderValue) }
 
 // clone deep-copies t with warren's own Message.Clone.
 func clone(t amqp.Table) amqp.Table {

@@ -1,0 +1,194 @@
+package events
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren"
+)
+
+// Headers the package writes besides the event's metadata.
+const (
+	// HeaderEventTime carries Event.Timestamp in Unix nanoseconds (the AMQP
+	// timestamp property has whole seconds only).
+	HeaderEventTime = "x-warren-event-time"
+	// HeaderPublishedAt carries the publisher's clock at Publish, in Unix
+	// milliseconds: WithOffset replays by it.
+	HeaderPublishedAt = "x-warren-published-at"
+	// HeaderExpiresAt carries a stored event's expiry in Unix milliseconds.
+	HeaderExpiresAt = "x-warren-expires-at"
+	// headerFence marks a Store.Read's end-of-snapshot marker.
+	headerFence = "x-warren-fence"
+)
+
+// Broker-written headers that are not metadata.
+const (
+	brokerStreamOffset  = "x-stream-offset"
+	brokerDeliveryCount = "x-delivery-count"
+)
+
+var reservedPrefixes = []string{"x-warren-", "x-death", "x-first-death-", "x-last-death-", "x-exception-", "x-original-"}
+
+func reservedKey(k string) bool {
+	if k == brokerStreamOffset || k == brokerDeliveryCount {
+		return true
+	}
+	for _, p := range reservedPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// metadataHeaders turns metadata into AMQP headers, refusing keys the
+// broker would reject or that the package reads itself.
+func metadataHeaders(md map[string]string) (amqp.Table, error) {
+	h := make(amqp.Table, len(md)+3)
+	for k, v := range md {
+		switch {
+		case k == "" || len(k) > maxName || !utf8.ValidString(k):
+			return nil, fmt.Errorf("%w: metadata key %q must be 1 to %d bytes of UTF-8", ErrInvalidOption, k, maxName)
+		case reservedKey(k):
+			return nil, fmt.Errorf("%w: %q", ErrReservedMetadata, k)
+		}
+		h[k] = v
+	}
+	return h, nil
+}
+
+// publishing builds the AMQP message of an event.
+func publishing(id string, ts time.Time, h amqp.Table, payload []byte, contentType string) amqp.Publishing {
+	now := time.Now()
+	h[HeaderEventTime] = ts.UnixNano()
+	h[HeaderPublishedAt] = now.UnixMilli()
+	return amqp.Publishing{
+		Headers:      h,
+		ContentType:  contentType,
+		DeliveryMode: amqp.Persistent,
+		MessageId:    id,
+		Timestamp:    ts.UTC().Truncate(time.Second),
+		Body:         payload,
+	}
+}
+
+// eventOf reads the event carried by a delivery from topic.
+func eventOf(d *amqp.Delivery, topic string) Event {
+	ev := Event{
+		ID:        d.MessageId,
+		Topic:     topic,
+		Timestamp: d.Timestamp,
+		Payload:   d.Body,
+	}
+	if ns, ok := intHeader(d.Headers, HeaderEventTime); ok {
+		ev.Timestamp = time.Unix(0, ns)
+	}
+	for k, v := range d.Headers {
+		if reservedKey(k) {
+			continue
+		}
+		if ev.Metadata == nil {
+			ev.Metadata = make(map[string]string, len(d.Headers))
+		}
+		switch x := v.(type) {
+		case string:
+			ev.Metadata[k] = x
+		case []byte:
+			ev.Metadata[k] = string(x)
+		default:
+			ev.Metadata[k] = fmt.Sprint(x)
+		}
+	}
+	return ev
+}
+
+// publishedAt returns when the event was published by the publisher's
+// clock, falling back on the AMQP timestamp; ok is false when neither is
+// there.
+func publishedAt(d *amqp.Delivery) (time.Time, bool) {
+	if ms, ok := intHeader(d.Headers, HeaderPublishedAt); ok {
+		return time.UnixMilli(ms), true
+	}
+	if !d.Timestamp.IsZero() {
+		return d.Timestamp, true
+	}
+	return time.Time{}, false
+}
+
+func intHeader(h amqp.Table, key string) (int64, bool) {
+	switch v := h[key].(type) {
+	case int64:
+		return v, true
+	case int32:
+		return int64(v), true
+	case int16:
+		return int64(v), true
+	case int8:
+		return int64(v), true
+	case int:
+		return int64(v), true
+	case uint8:
+		return int64(v), true
+	case uint16:
+		return int64(v), true
+	case uint32:
+		return int64(v), true
+	default:
+		return 0, false
+	}
+}
+
+// deadLetterPublishing is the copy of d sent to a dead-letter queue: body,
+// properties and headers kept, the broker's delivery headers dropped, and
+// warren's reason headers added.
+func deadLetterPublishing(d *amqp.Delivery, queue, topic string, attempt int, why string) amqp.Publishing {
+	h := make(amqp.Table, len(d.Headers)+6)
+	for k, v := range d.Headers {
+		if k != brokerStreamOffset && k != brokerDeliveryCount {
+			h[k] = v
+		}
+	}
+	h[warren.HeaderReason] = "retry-limit"
+	h[warren.HeaderExceptionMessage] = warren.BoundedString(why, warren.MaxHeaderValue)
+	h[warren.HeaderAttempt] = int64(attempt)
+	h[warren.HeaderQueue] = queue
+	h[warren.HeaderFailedAt] = time.Now().UTC().Format(time.RFC3339Nano)
+	h[warren.HeaderOriginalExchange] = d.Exchange
+	h[warren.HeaderOriginalRoutingKey] = topic
+	return amqp.Publishing{
+		Headers:         h,
+		ContentType:     d.ContentType,
+		ContentEncoding: d.ContentEncoding,
+		DeliveryMode:    amqp.Persistent,
+		MessageId:       d.MessageId,
+		Timestamp:       d.Timestamp,
+		Type:            d.Type,
+		AppId:           d.AppId,
+		Body:            d.Body,
+	}
+}
+
+// newID returns a random UUID (version 4) in its canonical form.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}

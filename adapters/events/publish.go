@@ -1,0 +1,80 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/warren-mq/warren"
+)
+
+// Publish publishes msg as an event on topic and returns once the broker
+// has confirmed it (stored in the topic's stream queue and routed to every
+// group's queue), or with an error. A []byte msg is the payload as is; any
+// other value is JSON-encoded. The event gets a new ID, the time of the
+// call as Timestamp unless WithTimestamp says otherwise, and WithMetadata's
+// pairs as headers.
+//
+// An error after the message was sent (the channel lost before the
+// confirm) leaves it unknown whether the event was stored; publishing again
+// may duplicate it.
+func (s *Stream) Publish(topic string, msg any, opts ...PublishOption) error {
+	if err := ValidateTopic(topic); err != nil {
+		return err
+	}
+	if err := checkQueueName(topic, StreamQueue(s.exchange, topic)); err != nil {
+		return err
+	}
+	if s.isClosed() {
+		return ErrClosed
+	}
+	var o publishOptions
+	for _, opt := range opts {
+		opt.applyPublish(&o)
+	}
+	if o.timestamp.IsZero() {
+		o.timestamp = time.Now()
+	}
+	payload, contentType, err := encode(msg)
+	if err != nil {
+		return err
+	}
+	h, err := metadataHeaders(o.metadata)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := opContext(o.ctx, s.cfg)
+	defer cancel()
+	pub := &warren.Publishing{
+		Exchange:   s.exchange,
+		RoutingKey: topic,
+		Mandatory:  true, // the topic's stream queue must take it
+		Publishing: publishing(newID(), o.timestamp, h, payload, contentType),
+	}
+	for attempt := 0; ; attempt++ {
+		// After an unroutable publish the stream queue was deleted under
+		// us: declare it again.
+		if err := s.ensureTopic(ctx, topic, attempt > 0); err != nil {
+			return err
+		}
+		err = s.client.Publisher().Publish(ctx, pub)
+		if errors.Is(err, warren.ErrUnroutable) && attempt == 0 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("events: publish to %q: %w", topic, err)
+		}
+		return nil
+	}
+}
+
+func encode(msg any) ([]byte, string, error) {
+	if b, ok := msg.([]byte); ok {
+		return b, "application/octet-stream", nil
+	}
+	b, err := warren.JSON.Marshal(msg)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w %T: %w", ErrEncodingMessage, msg, err)
+	}
+	return b, warren.JSON.ContentType(), nil
+}

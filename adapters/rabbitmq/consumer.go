@@ -30,10 +30,10 @@ type Consumer struct {
 	tag      string
 	requeues *requeueCounter
 
-	prefetch atomic.Int64
-	mu       sync.Mutex
-	ch       *amqp.Channel // current channel, for SetPrefetch
-	running  bool
+	prefetch        atomic.Int64
+	prefetchChanged chan struct{}
+	mu              sync.Mutex
+	running         bool
 	stop     chan struct{} // closed to start a graceful shutdown
 	stopOnce sync.Once
 	deadline chan time.Time // the shutdown deadline chosen by Shutdown
@@ -80,6 +80,8 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 		requeues: newRequeueCounter(4096),
 		stop:     make(chan struct{}),
 		deadline: make(chan time.Time, 1),
+
+		prefetchChanged: make(chan struct{}, 1),
 		finished: make(chan struct{}),
 	}
 	cons.prefetch.Store(int64(cfg.prefetch))
@@ -100,20 +102,23 @@ func (c *Consumer) Topology() warren.Topology { return c.topology }
 // Queue returns the name of the consumer's work queue.
 func (c *Consumer) Queue() string { return c.spec.Queue.Name }
 
-// SetPrefetch changes the prefetch (basic.qos) of the running consumer and
-// of every channel it opens later.
+// SetPrefetch changes the prefetch of the running consumer and of every
+// channel it opens later. RabbitMQ applies basic.qos to consumers started
+// after it, so the consumer sets the new value and subscribes again on the
+// same channel (basic.cancel, then basic.consume): messages already
+// delivered stay with it and are settled as usual; nothing is requeued.
+// Until they are settled they do not count against the new prefetch, so
+// for a moment up to old + new prefetch messages can be in flight.
 func (c *Consumer) SetPrefetch(n int) error {
 	if n < 0 {
 		return fmt.Errorf("warren/rabbitmq: prefetch %d is negative", n)
 	}
 	c.prefetch.Store(int64(n))
-	c.mu.Lock()
-	ch := c.ch
-	c.mu.Unlock()
-	if ch == nil {
-		return nil
+	select {
+	case c.prefetchChanged <- struct{}{}:
+	default: // a change is already pending; it reads the latest value
 	}
-	return ch.Qos(n, 0, false)
+	return nil
 }
 
 // Run consumes until ctx is cancelled or Shutdown is called, then shuts
@@ -227,7 +232,6 @@ func (c *Consumer) consumeLoop() error {
 		// The channel is gone: its tags are dead. Handlers still running
 		// finish; their settlements are dropped and the broker redelivers.
 		sess.kill()
-		c.setChannel(nil)
 		_ = sess.ch.Close() // after a consumer cancel the channel is still open
 	}
 }
@@ -241,12 +245,6 @@ func (c *Consumer) takeDeadline() time.Time {
 	default:
 		return time.Now()
 	}
-}
-
-func (c *Consumer) setChannel(ch *amqp.Channel) {
-	c.mu.Lock()
-	c.ch = ch
-	c.mu.Unlock()
 }
 
 // start opens a channel, declares the topology, sets the prefetch and
@@ -283,22 +281,44 @@ func (c *Consumer) start() (*session, <-chan amqp.Delivery, error) {
 		_ = ch.Close()
 		return nil, nil, fmt.Errorf("warren/rabbitmq: consume %q: %w", c.spec.Queue.Name, err)
 	}
-	c.setChannel(ch)
 	return newSession(ch, c.cfg.ackBatch), deliveries, nil
 }
 
 // dispatch hands deliveries to the pool until the channel closes (false)
-// or a shutdown begins (true).
+// or a shutdown begins (true). A prefetch change resubscribes on the same
+// channel: the old subscription's deliveries are dispatched until the
+// library closes it, then the new one's.
 func (c *Consumer) dispatch(s *session, deliveries <-chan amqp.Delivery) (stopping bool) {
+	resubscribe := false
 	for {
 		select {
 		case d, ok := <-deliveries:
-			if !ok {
+			if ok {
+				if !c.pool.submit(s, &d) {
+					return true
+				}
+				continue
+			}
+			if !resubscribe || s.ch.IsClosed() {
 				return c.stopping()
 			}
-			if !c.pool.submit(s, &d) {
-				return true
+			resubscribe = false
+			next, err := s.ch.ConsumeWithContext(context.Background(), c.spec.Queue.Name, c.tag, false, false, false, false, nil)
+			if err != nil {
+				return c.stopping() // the channel is gone: start again
 			}
+			deliveries = next
+		case <-c.prefetchChanged:
+			if resubscribe {
+				continue
+			}
+			if err := s.ch.Qos(int(c.prefetch.Load()), 0, false); err != nil {
+				return c.stopping()
+			}
+			if err := s.ch.Cancel(c.tag, false); err != nil {
+				return c.stopping()
+			}
+			resubscribe = true
 		case <-c.stop:
 			return true
 		}

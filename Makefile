@@ -5,10 +5,12 @@
 GO              ?= go
 STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME        ?= 10s
+SHORTFUZZ       ?= 4s
 LONG_FUZZTIME   ?= 5m
+SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos bench demo lint tidy
+.PHONY: all broker test test-short fuzz-short fuzz chaos soak bench demo lint tidy
 
 all: lint test
 
@@ -28,17 +30,29 @@ test: broker
 test-short:
 	$(GO) test -short -count=1 ./...
 
+## fuzz-short: every fuzz target briefly: the matcher for $(FUZZTIME) each,
+## the header readers, decoders and dead-letter headers for $(SHORTFUZZ)
 fuzz-short:
 	$(GO) test -run='^$$' -fuzz='^FuzzTreeMatch$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePattern$$' -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz='^FuzzHeaderReaders$$' -fuzztime=$(SHORTFUZZ) .
+	$(GO) test -run='^$$' -fuzz='^FuzzFromDelivery$$' -fuzztime=$(SHORTFUZZ) .
+	$(GO) test -run='^$$' -fuzz='^FuzzTyped$$' -fuzztime=$(SHORTFUZZ) .
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(SHORTFUZZ) ./middleware/
+	$(GO) test -run='^$$' -fuzz='^FuzzHeaders$$' -fuzztime=$(SHORTFUZZ) ./deadletter/
 
 ## fuzz: the fuzz targets for longer
 fuzz:
-	$(MAKE) --no-print-directory fuzz-short FUZZTIME=$(LONG_FUZZTIME)
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=$(LONG_FUZZTIME) SHORTFUZZ=$(LONG_FUZZTIME)
 
 ## chaos: the fault scenarios, longer and louder (close_all_connections)
 chaos: broker
 	WARREN_CHAOS_ALL=1 $(GO) test -count=1 -v -tags brokerfault -run 'TestBroker|TestConsumerSurvives|TestGraceful|TestConsumerResumes' ./adapters/rabbitmq/
+
+## soak: steady publish and consume for $(SOAK_DURATION) with 1% handler
+## failures and a close of the soak's connections every 30 s (not in CI)
+soak: broker
+	$(GO) run ./internal/soak -duration $(SOAK_DURATION)
 
 ## bench: benchmarks, in-process and end-to-end against RabbitMQ
 bench: broker

@@ -56,7 +56,9 @@ soak: broker
 
 ## bench: benchmarks, in-process and end-to-end against RabbitMQ
 bench: broker
-	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCH_COUNT) . ./bench/... | tee bench/latest.txt
+	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCH_COUNT) . | tee bench/dispatch.txt
+	BENCH_COUNT=$(BENCH_COUNT) bench/run.sh
+	bench/table.sh
 
 ## demo: the orders event stream (order, stat and shipping services)
 demo: broker

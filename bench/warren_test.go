@@ -16,7 +16,7 @@ func init() {
 	consumers = append(consumers, warrenConsumer)
 	targetConsumers = append(targetConsumers, warrenConsumer, warrenDefaultsConsumer)
 	publishers = append(publishers, warrenPublisher, warrenSyncPublisher)
-	targetPublishers = append(targetPublishers, warrenPublisher, warrenSyncPublisher)
+	targetPublishers = append(targetPublishers, warrenPublisher)
 }
 
 // warrenConsumer is warren's consumer with the scenario's workers and

@@ -34,11 +34,11 @@ type Consumer struct {
 	prefetchChanged chan struct{}
 	mu              sync.Mutex
 	running         bool
-	stop     chan struct{} // closed to start a graceful shutdown
-	stopOnce sync.Once
-	deadline chan time.Time // the shutdown deadline chosen by Shutdown
-	finished chan struct{}  // closed when Run returns
-	runErr   error
+	stop            chan struct{} // closed to start a graceful shutdown
+	stopOnce        sync.Once
+	deadline        chan time.Time // the shutdown deadline chosen by Shutdown
+	finished        chan struct{}  // closed when Run returns
+	runErr          error
 
 	pool *pool
 }
@@ -82,7 +82,7 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 		deadline: make(chan time.Time, 1),
 
 		prefetchChanged: make(chan struct{}, 1),
-		finished: make(chan struct{}),
+		finished:        make(chan struct{}),
 	}
 	cons.prefetch.Store(int64(cfg.prefetch))
 	if !cfg.skipDeclare {

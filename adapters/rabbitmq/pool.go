@@ -46,7 +46,7 @@ func newPool(c *Consumer) *pool {
 	n := c.cfg.workers
 	p.workers.Add(n)
 	if c.cfg.orderBy == nil {
-		p.work = make(chan job)
+		p.work = make(chan job, n)
 		for i := 0; i < n; i++ {
 			go p.run(p.work)
 		}
@@ -65,7 +65,6 @@ func newPool(c *Consumer) *pool {
 func (p *pool) submit(s *session, d *amqp.Delivery) bool {
 	m := warren.AcquireMessage()
 	m.FromDelivery(d, p.c.spec.Queue.Name)
-	s.delivered(d.DeliveryTag)
 	j := job{m: m, tag: d.DeliveryTag, s: s}
 	dest := p.work
 	if p.lanes != nil {
@@ -140,6 +139,7 @@ func (p *pool) close(s *session, deadline time.Time) error {
 	}
 	if s != nil {
 		s.flushAll()
+		s.kill()
 		_ = s.ch.Close()
 	}
 	p.abort()

@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -14,15 +15,19 @@ import (
 //
 // Acks are coalesced: basic.ack(multiple=true) for tag T is sent only when
 // every tag <= T has been settled, so it never acks a message that is still
-// being handled. Settled tags above the first unsettled one wait; if too
-// many wait (a slow message holds the prefix), they are acked one by one.
-// Nacks are sent at once, one by one.
+// being handled. The coalesced ack goes out when batch tags are due, or
+// ackDelay after the first due one if fewer come (the stream paused: a
+// consumer faster than the broker's deliveries would otherwise ack every
+// message alone). Settled tags above the first unsettled one wait; when
+// more than 2 x batch wait, or the delay passes, they are acked one by one,
+// so a slow message never holds the prefetch window shut. Nacks are sent
+// at once, one by one.
 type session struct {
 	ch    *amqp.Channel
-	batch int // flush the coalesced ack after this many
+	batch int         // flush the coalesced ack after this many
+	timer *time.Timer // flushes what is due ackDelay after it became due
 
-	lastDelivered atomic.Uint64 // highest tag handed to the pool
-	gone          atomic.Bool   // mirrors dead, read without the lock
+	gone atomic.Bool // mirrors dead, read without the lock
 
 	mu       sync.Mutex
 	dead     bool
@@ -30,8 +35,13 @@ type session struct {
 	waiting  map[uint64]uint8 // settled tags above next
 	ackable  uint64           // highest tag below next awaiting an ack, 0 if none
 	unacked  int              // tags below next awaiting the coalesced ack
+	armed    bool             // timer is running
 	ackError error            // first error from the channel, for diagnosis
 }
+
+// ackDelay bounds how long a settled message waits for its ack when fewer
+// than batch are due.
+const ackDelay = 5 * time.Millisecond
 
 const (
 	stateAck  uint8 = 1 // settled, ack not sent yet
@@ -42,11 +52,11 @@ func newSession(ch *amqp.Channel, batch int) *session {
 	if batch < 1 {
 		batch = 1
 	}
-	return &session{ch: ch, batch: batch, next: 1, waiting: make(map[uint64]uint8)}
+	s := &session{ch: ch, batch: batch, next: 1, waiting: make(map[uint64]uint8)}
+	s.timer = time.AfterFunc(time.Hour, s.flushDue)
+	s.timer.Stop()
+	return s
 }
-
-// delivered records that tag was handed to the pool.
-func (s *session) delivered(tag uint64) { s.lastDelivered.Store(tag) }
 
 // ack settles tag as handled.
 func (s *session) ack(tag uint64) {
@@ -57,15 +67,39 @@ func (s *session) ack(tag uint64) {
 	}
 	if tag != s.next {
 		s.waiting[tag] = stateAck
-		if len(s.waiting) > s.batch*4 {
+		if len(s.waiting) > s.batch*2 {
 			s.ackWaitingLocked()
+		} else {
+			s.armLocked()
 		}
 		return
 	}
 	s.ackable, s.unacked = tag, s.unacked+1
 	s.advanceLocked(tag + 1)
-	if s.unacked >= s.batch || s.next > s.lastDelivered.Load() {
+	if s.unacked >= s.batch {
 		s.flushLocked()
+	} else {
+		s.armLocked()
+	}
+}
+
+// armLocked starts the delay timer unless it runs already.
+func (s *session) armLocked() {
+	if !s.armed {
+		s.armed = true
+		s.timer.Reset(ackDelay)
+	}
+}
+
+// flushDue runs when the delay passed: it sends every ack due, coalesced
+// and stuck ones alike.
+func (s *session) flushDue() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.armed = false
+	if !s.dead {
+		s.flushLocked()
+		s.ackWaitingLocked()
 	}
 }
 
@@ -82,8 +116,8 @@ func (s *session) nack(tag uint64, requeue bool) {
 		return
 	}
 	s.advanceLocked(tag + 1)
-	if s.next > s.lastDelivered.Load() {
-		s.flushLocked()
+	if s.ackable != 0 {
+		s.armLocked()
 	}
 }
 
@@ -148,6 +182,7 @@ func (s *session) kill() {
 	s.mu.Lock()
 	s.dead = true
 	s.gone.Store(true)
+	s.timer.Stop()
 	s.mu.Unlock()
 }
 

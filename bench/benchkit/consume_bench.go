@@ -31,10 +31,10 @@ func BenchConsume(b *testing.B, s ConsumeScenario, lib Consumer) {
 	errc := make(chan error, 1)
 	runtime.GC()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpuStart := time.Now(), processCPU()
 	go func() { errc <- consume(ctx) }()
 	early, stalled := awaitDone(run, errc)
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpuStart
 	b.StopTimer()
 	cancel()
 
@@ -52,6 +52,10 @@ func BenchConsume(b *testing.B, s ConsumeScenario, lib Consumer) {
 		b.Errorf("benchkit: %s: %v", lib.Lib, err)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
+	// The client's CPU per message: on a machine the broker shares, every
+	// microsecond the client spends is one the broker does not get, and
+	// unlike msg/s it hardly depends on what else the machine is doing.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/msg")
 
 	if n := run.badSize.Load(); n > 0 {
 		b.Errorf("benchkit: %d bodies were not %d bytes long", n, s.Size)

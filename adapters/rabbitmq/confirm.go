@@ -60,11 +60,14 @@ func (c *Confirmation) result() error {
 	}
 }
 
+// confirmBuffer is how many confirms the library may queue for listen.
+const confirmBuffer = 1024
+
 // confirmChannel is one channel in confirm mode. Publishes on it are
 // serialised (mu) so that each knows its sequence number; confirms and
-// returns are read by one goroutine, in the order the broker sent them,
-// which is what lets a basic.return (always sent before the basic.ack of
-// the same message) mark its publish before the confirm completes it.
+// returns are read by one goroutine, which is what lets a basic.return
+// (always sent before the basic.ack of the same message) mark its publish
+// before the confirm completes it.
 type confirmChannel struct {
 	conn *connection
 
@@ -91,7 +94,11 @@ func (cc *confirmChannel) open(ctx context.Context) error {
 		return fmt.Errorf("warren/rabbitmq: enable publisher confirms: %w", err)
 	}
 	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
-	confirms := ch.NotifyPublish(make(chan amqp.Confirmation))
+	// Confirms are buffered so the library's dispatcher rarely waits for
+	// us; returns are not, so the dispatcher hands a return over before it
+	// can queue the confirm of the same message, and listen, reading both
+	// in one goroutine, marks the return before it sees that confirm.
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, confirmBuffer))
 	returns := ch.NotifyReturn(make(chan amqp.Return))
 	cc.ch = ch
 	cc.wg.Add(1)

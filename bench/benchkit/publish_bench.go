@@ -27,7 +27,7 @@ func BenchPublish(b *testing.B, s PublishScenario, lib Publisher) {
 	var wg sync.WaitGroup
 	runtime.GC()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpuStart := time.Now(), processCPU()
 	for g, count := range shares {
 		wg.Add(1)
 		go func() {
@@ -36,7 +36,7 @@ func BenchPublish(b *testing.B, s PublishScenario, lib Publisher) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpuStart
 	b.StopTimer()
 
 	for g, err := range errs {
@@ -45,6 +45,7 @@ func BenchPublish(b *testing.B, s PublishScenario, lib Publisher) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/msg")
 	if got, _ := Depth(b, admin, []string{queue}); got != b.N {
 		b.Errorf("benchkit: %s: queue holds %d messages after %d confirmed publishes", lib.Lib, got, b.N)
 	}

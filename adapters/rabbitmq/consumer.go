@@ -225,7 +225,7 @@ func (c *Consumer) consumeLoop() error {
 				return c.pool.close(nil, c.takeDeadline())
 			}
 		}
-		bo.Reset()
+		started := time.Now()
 		if c.dispatch(sess, deliveries) {
 			return c.pool.close(sess, c.takeDeadline())
 		}
@@ -233,8 +233,29 @@ func (c *Consumer) consumeLoop() error {
 		// finish; their settlements are dropped and the broker redelivers.
 		sess.kill()
 		_ = sess.ch.Close() // after a consumer cancel the channel is still open
+		if time.Since(started) >= healthySession {
+			bo.Reset()
+			continue
+		}
+		// It died soon after it started, again and again perhaps: a message
+		// whose headers the client library cannot read fails the whole
+		// connection each time it is delivered. Wait longer before each try
+		// so that it cannot become a hot loop (docs/RELIABILITY.md).
+		wait := bo.NextBackOff()
+		if wait == backoff.Stop {
+			wait = c.client.cfg.maxInterval
+		}
+		select {
+		case <-time.After(wait):
+		case <-c.stop:
+			return c.pool.close(nil, c.takeDeadline())
+		}
 	}
 }
+
+// healthySession is how long a consuming channel must have lived for its
+// loss to count as a fresh failure rather than a repeat.
+const healthySession = 5 * time.Second
 
 var errStopping = errors.New("stopping")
 

@@ -98,9 +98,15 @@ func TestConsumerSurvivesConnectionCloses(t *testing.T) {
 			events.dump(t)
 		}
 	})
+	// At each close the handlers hold still until the connections are
+	// closed, so every close lands mid-stream, with messages in flight and
+	// prefetched, however slow rabbitmqctl is today.
+	var gate atomic.Pointer[chan struct{}]
 	r := warren.NewRouter()
 	r.HandleFunc("Order.Created", func(ctx context.Context, m *warren.Message) error {
-		time.Sleep(200 * time.Microsecond) // keep the run long enough to be interrupted
+		if g := gate.Load(); g != nil {
+			<-*g
+		}
 		return tr.handle(ctx, m)
 	})
 	cons, err := client.NewConsumer(r, spec, Workers(8), Prefetch(prefetch))
@@ -115,15 +121,20 @@ func TestConsumerSurvivesConnectionCloses(t *testing.T) {
 	go func() { pubErr <- publishAll(ctx, client.Publisher(), spec.Exchange.Name, "Order.Created", "m", n, 8) }()
 
 	prefix := client.cfg.name
-	for i := 0; i < closes; i++ {
-		before := tr.total.Load()
-		eventually(t, time.Minute, "consuming to resume", func() bool { return tr.total.Load() > before+500 })
+	for i := 1; i <= closes; i++ {
+		at := int64(i * n / (closes + 1))
+		eventually(t, time.Minute, fmt.Sprintf("%d messages handled (consuming resumed)", at),
+			func() bool { return tr.total.Load() >= at })
+		hold := make(chan struct{})
+		gate.Store(&hold)
 		if os.Getenv("WARREN_CHAOS_ALL") != "" {
 			// make chaos: every connection on the broker, as an outage does.
 			brokertest.Rabbitmqctl(t, "close_all_connections", fmt.Sprintf("warren chaos %d", i))
 		} else if got := closeConnections(t, prefix, fmt.Sprintf("warren fault test %d", i)); got == 0 {
 			t.Fatalf("close %d: found no connection named %s*", i, prefix)
 		}
+		gate.Store(nil)
+		close(hold)
 	}
 	if err := <-pubErr; err != nil {
 		t.Fatalf("publishing: %v", err)

@@ -22,7 +22,9 @@ import (
 // long that takes. Either way, once the handler has returned after the
 // deadline its result is discarded, even nil, in favour of the timeout
 // error, and the message is retried: work a late handler completed may be
-// done again, as always with at-least-once delivery.
+// done again, as always with at-least-once delivery. The exception is a
+// result that settles without retrying (a decode failure, Permanent, Drop,
+// Requeue): retrying would not change it, so it is returned as it is.
 //
 // A deadline of the parent context (an outer Timeout, a shutdown) that
 // expires first is not this Timeout's: the handler's result is returned
@@ -39,6 +41,11 @@ func Timeout(d time.Duration) warren.Middleware {
 			err := next.ServeMessage(tctx, msg)
 			if context.Cause(tctx) != cause {
 				return err // on time, or the parent's deadline or cancellation came first
+			}
+			if err != nil && warren.OutcomeOf(err).Action != warren.ActionRetry {
+				// A verdict that retrying cannot change (a decode failure,
+				// Permanent, Drop, Requeue) stands, late or not.
+				return err
 			}
 			return &TimeoutError{Timeout: d, Err: err}
 		})

@@ -45,7 +45,7 @@ func TestTimeoutIgnoringHandlerResultDiscarded(t *testing.T) {
 	const d = 10 * time.Millisecond
 	for name, result := range map[string]error{
 		"nil":       nil,
-		"permanent": warren.Permanent(errors.New("late and permanent")),
+		"retryable": errors.New("late and failing"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := middleware.Timeout(d)(warren.HandlerFunc(func(context.Context, *warren.Message) error {
@@ -65,6 +65,19 @@ func TestTimeoutIgnoringHandlerResultDiscarded(t *testing.T) {
 				t.Errorf("outcome = %+v, want retry: a late result is discarded", rec.Outcome)
 			}
 		})
+	}
+}
+
+func TestTimeoutKeepsLateVerdictsThatRetryCannotChange(t *testing.T) {
+	const d = 10 * time.Millisecond
+	late := warren.Permanent(errors.New("late and permanent"))
+	h := middleware.Timeout(d)(warren.HandlerFunc(func(context.Context, *warren.Message) error {
+		time.Sleep(4 * d)
+		return late
+	}))
+	rec := warrentest.Serve(h, warrentest.NewMessage("a.b", nil))
+	if reason, ok := rec.DeadLettered(); !ok || reason != warren.ReasonPermanent || rec.Err != late {
+		t.Fatalf("outcome %+v, want the late Permanent to stand", rec.Outcome)
 	}
 }
 

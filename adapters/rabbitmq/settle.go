@@ -56,10 +56,26 @@ func (c *Consumer) deadLetter(p *pool, j job, reason string, cause error, ev *wa
 	ev.Action, ev.Reason = warren.ActionDeadLetter, reason
 	if err := c.republish(p, pub); err != nil {
 		ev.Err = errors.Join(cause, err)
-		j.s.nack(j.tag, false)
+		c.republishFailed(j, err, ev)
 		return
 	}
 	j.s.ack(j.tag)
+}
+
+// republishFailed settles a message whose dead-letter or retry copy was
+// not confirmed. Normally: nack without requeue, and the queue's
+// x-dead-letter-exchange takes it. But when the confirm was lost with the
+// publish channel (the copy may or may not exist) and the message has not
+// been redelivered yet, it is requeued once instead: the next delivery
+// settles it with warren's headers, rather than the broker dead-lettering
+// it without them. A copy that did arrive makes a duplicate, never a loss.
+func (c *Consumer) republishFailed(j job, err error, ev *warren.SettleEvent) {
+	if errors.Is(err, ErrConfirmLost) && !j.m.Redelivered {
+		j.s.nack(j.tag, true)
+		ev.Action, ev.Reason = warren.ActionRequeue, ""
+		return
+	}
+	j.s.nack(j.tag, false)
 }
 
 // retryLater republishes the message to the wait queue of delay with its
@@ -73,7 +89,7 @@ func (c *Consumer) retryLater(p *pool, j job, delay time.Duration, cause error, 
 	})
 	if err := c.republish(p, pub); err != nil {
 		ev.Action, ev.Reason, ev.Err = warren.ActionDeadLetter, warren.ReasonError, errors.Join(cause, err)
-		j.s.nack(j.tag, false)
+		c.republishFailed(j, err, ev)
 		return
 	}
 	ev.Action = warren.ActionRetry

@@ -202,6 +202,7 @@ func (c *Consumer) stopping() bool {
 // and again across channel and connection losses, until shutdown.
 func (c *Consumer) consumeLoop() error {
 	bo := c.client.cfg.newBackoff()
+	restarts := c.client.cfg.newRestartBackoff()
 	for {
 		sess, deliveries, err := c.start()
 		if err != nil {
@@ -235,13 +236,14 @@ func (c *Consumer) consumeLoop() error {
 		_ = sess.ch.Close() // after a consumer cancel the channel is still open
 		if time.Since(started) >= healthySession {
 			bo.Reset()
+			restarts.Reset()
 			continue
 		}
 		// It died soon after it started, again and again perhaps: a message
 		// whose headers the client library cannot read fails the whole
 		// connection each time it is delivered. Wait longer before each try
 		// so that it cannot become a hot loop (docs/RELIABILITY.md).
-		wait := bo.NextBackOff()
+		wait := restarts.NextBackOff()
 		if wait == backoff.Stop {
 			wait = c.client.cfg.maxInterval
 		}

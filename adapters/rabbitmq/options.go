@@ -57,6 +57,20 @@ func (c *config) newBackoff() backoff.BackOff {
 	return b
 }
 
+// newRestartBackoff paces the restarts of a consumer whose channel keeps
+// dying soon after it starts: it doubles from twice the initial interval up
+// to the maximum.
+func (c *config) newRestartBackoff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 2 * c.initialInterval
+	b.Multiplier = 2
+	b.RandomizationFactor = 0.2
+	b.MaxInterval = c.maxInterval
+	b.MaxElapsedTime = 0
+	b.Reset()
+	return b
+}
+
 // WithName names the service: its connections show in the broker as
 // "<name>.consume" and "<name>.publish". The default is the program's name.
 func WithName(name string) Option {

@@ -97,6 +97,9 @@ func (c *Consumer) retryLater(p *pool, j job, delay time.Duration, cause error, 
 }
 
 func (c *Consumer) republish(p *pool, pub *warren.Publishing) error {
+	if err := fitHeaders(pub); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(p.ctx, settlePublishTimeout)
 	defer cancel()
 	return c.client.publisher.Publish(ctx, pub)

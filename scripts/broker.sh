@@ -20,7 +20,18 @@ ready() {
   return 0
 }
 
+# restore_watermark undoes a memory-alarm fault test that died before its
+# cleanup (the test sets the watermark to 0.0001; RabbitMQ's default is 0.4).
+restore_watermark() {
+  if [ "$(id -u)" = 0 ] && command -v rabbitmqctl >/dev/null 2>&1 &&
+    timeout 20 rabbitmqctl -q status 2>/dev/null | grep -q 'watermark setting: 0.0001 of'; then
+    echo "broker.sh: restoring the memory watermark a fault test left at 0.0001" >&2
+    rabbitmqctl -q set_vm_memory_high_watermark 0.4 >/dev/null
+  fi
+}
+
 if ready; then
+  restore_watermark
   exit 0
 fi
 
@@ -49,6 +60,7 @@ fi
 for _ in $(seq 1 "$wait_seconds"); do
   if ready; then
     echo "broker.sh: RabbitMQ answers on $host:$port" >&2
+    restore_watermark
     exit 0
   fi
   sleep 1

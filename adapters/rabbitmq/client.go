@@ -129,11 +129,11 @@ func (c *Client) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	c.pool.close()
 	if c.publish != c.consume {
 		errs = append(errs, c.publish.close())
 	}
 	errs = append(errs, c.consume.close())
+	c.pool.wait()
 	return errors.Join(errs...)
 }
 

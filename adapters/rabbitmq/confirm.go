@@ -205,12 +205,3 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 		cc.ch = nil // closed under us before the message left: reopen and retry
 	}
 }
-
-func (cc *confirmChannel) close() {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cc.ch != nil {
-		_ = cc.ch.Close()
-		cc.ch = nil
-	}
-}

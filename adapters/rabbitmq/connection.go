@@ -288,7 +288,9 @@ func (c *connection) close() error {
 	c.mu.Unlock()
 	var err error
 	if conn != nil && !conn.IsClosed() {
-		err = conn.Close()
+		// Bounded: a broker that blocks the connection (flow control)
+		// stops reading it, and an unbounded close would wait for ever.
+		err = conn.CloseDeadline(time.Now().Add(closeTimeout))
 	}
 	c.wg.Wait()
 	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed})
@@ -297,6 +299,9 @@ func (c *connection) close() error {
 	}
 	return err
 }
+
+// closeTimeout bounds the close handshake of a connection.
+const closeTimeout = 5 * time.Second
 
 // ErrBlocked is returned when a publish waited for the broker to lift its
 // flow control (connection.blocked, e.g. a memory alarm) until the caller's

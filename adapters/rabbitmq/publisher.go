@@ -79,12 +79,11 @@ func (p *publishPool) publishDeferred(ctx context.Context, msg *warren.Publishin
 	return cc.publish(ctx, msg)
 }
 
-func (p *publishPool) close() {
-	for _, cc := range p.chans {
-		cc.close()
-	}
-	p.wg.Wait()
-}
+// wait waits for the pool's listeners, which end when their channels close
+// with the connection. Channels are not closed one by one: a publisher
+// stuck in a write to a connection the broker blocked holds its channel,
+// and a channel close would wait behind it.
+func (p *publishPool) wait() { p.wg.Wait() }
 
 // PublisherOption configures a Publisher made by Client.NewPublisher.
 type PublisherOption interface{ applyPublisher(*Publisher) }

@@ -49,7 +49,10 @@ func TestBinary(t *testing.T) {
 	if f.depth(f.target) != 1 || f.depth(f.dlq) != 0 {
 		t.Errorf("after replay: target %d dlq %d", f.depth(f.target), f.depth(f.dlq))
 	}
-	if out, code := shell("topology"); code != 2 || !strings.Contains(out, `unknown command "topology"`) {
+	if out, code := shell("topology", "--service", "svc", "--routes", "Order.*"); code != 0 || !strings.Contains(out, "events.topic.exchange.queue.svc.dlq") {
+		t.Errorf("topology: exit %d", code)
+	}
+	if out, code := shell("frobnicate"); code != 2 || !strings.Contains(out, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d", code)
 	}
 }

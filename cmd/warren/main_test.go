@@ -102,10 +102,15 @@ func TestUsage(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "dlq") {
 		t.Errorf("help: %+v", r)
 	}
-	for _, args := range [][]string{{"routes"}, {"topology"}, {"frobnicate", "--queue", "x"}} {
+	for _, args := range [][]string{{"frobnicate"}, {"frobnicate", "--queue", "x"}} {
 		r = warrenEnv(t, nil, args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, fmt.Sprintf("unknown command %q", args[0])) || !strings.Contains(r.stderr, "usage: warren") {
 			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	for _, args := range [][]string{{"routes"}, {"topology"}} {
+		if r = warrenEnv(t, nil, args...); r.code != exitUsage || !strings.Contains(r.stderr, "usage: warren "+args[0]) {
+			t.Errorf("%v without a source: %+v", args, r)
 		}
 	}
 	r = warrenEnv(t, nil, "dlq", "drain", "--queue", "x")

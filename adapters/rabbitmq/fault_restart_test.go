@@ -25,8 +25,13 @@ func TestBrokerRestartWhilePublishing(t *testing.T) {
 		_ = exec.Command("rabbitmqctl", "start_app").Run()
 		_ = exec.Command("rabbitmqctl", "await_startup").Run()
 	})
-	obs := &connLog{t: t}
-	client := newTestClient(t, WithObserver(obs))
+	events := &eventLog{}
+	client := newTestClient(t, WithObserver(events))
+	t.Cleanup(func() {
+		if t.Failed() {
+			events.dump(t)
+		}
+	})
 	spec := testSpec(t)
 	tr := newIDTracker()
 	r := warren.NewRouter()
@@ -61,13 +66,4 @@ func TestBrokerRestartWhilePublishing(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 	t.Logf("%d confirmed, %d handled (%d duplicates)", n, tr.total.Load(), tr.total.Load()-n)
-}
-
-type connLog struct {
-	warren.NopObserver
-	t *testing.T
-}
-
-func (c *connLog) ObserveConnection(e warren.ConnectionEvent) {
-	c.t.Logf("%s %s: %s attempt %d %v", time.Now().Format("15:04:05.000"), e.Name, e.State, e.Attempt, e.Err)
 }

@@ -59,7 +59,7 @@ type consumerConfig struct {
 	skipDeclare     bool
 }
 
-// Defaults, chosen from the measurements in bench/README.md.
+// Defaults, chosen from the measurements in docs/ARCHITECTURE.md ("Defaults").
 const (
 	DefaultWorkers         = 32
 	DefaultPrefetch        = 128

@@ -137,15 +137,6 @@ func (s *session) advanceLocked(from uint64) {
 	}
 }
 
-// flush sends the coalesced ack, if one is due.
-func (s *session) flush() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.dead {
-		s.flushLocked()
-	}
-}
-
 func (s *session) flushLocked() {
 	if s.ackable == 0 {
 		return

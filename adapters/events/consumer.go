@@ -217,7 +217,7 @@ func (c *consumer) serve(sess *session, deliveries <-chan amqp.Delivery) (stoppi
 func (c *consumer) accept(sess *session, m *amqp.Delivery) *delivery {
 	d := &delivery{c: c, sess: sess, msg: *m}
 	if c.fromStream {
-		if off, ok := intHeader(m.Headers, brokerStreamOffset); ok {
+		if off, ok := warren.HeaderInt(m.Headers, brokerStreamOffset); ok {
 			if c.next >= 0 && off < c.next {
 				_ = sess.ack(m.DeliveryTag)
 				return nil
@@ -230,7 +230,7 @@ func (c *consumer) accept(sess *session, m *amqp.Delivery) *delivery {
 		}
 		return d
 	}
-	n, _ := intHeader(m.Headers, brokerDeliveryCount)
+	n, _ := warren.HeaderInt(m.Headers, brokerDeliveryCount)
 	d.base = int(n)
 	if !c.o.autoAck && c.o.retryLimit >= 0 && d.base > c.o.retryLimit {
 		why := fmt.Sprintf("returned to the queue %d times (retry limit %d)", d.base, c.o.retryLimit)
@@ -246,7 +246,7 @@ func (c *consumer) accept(sess *session, m *amqp.Delivery) *delivery {
 // else by the AMQP timestamp (whole seconds); an event with neither is
 // never before.
 func before(m *amqp.Delivery, t time.Time) bool {
-	if _, ok := intHeader(m.Headers, HeaderPublishedAt); !ok {
+	if _, ok := warren.HeaderInt(m.Headers, HeaderPublishedAt); !ok {
 		return !m.Timestamp.IsZero() && m.Timestamp.Before(t.Truncate(time.Second))
 	}
 	at, _ := publishedAt(m)

@@ -86,7 +86,7 @@ func eventOf(d *amqp.Delivery, topic string) Event {
 		Timestamp: d.Timestamp,
 		Payload:   d.Body,
 	}
-	if ns, ok := intHeader(d.Headers, HeaderEventTime); ok {
+	if ns, ok := warren.HeaderInt(d.Headers, HeaderEventTime); ok {
 		ev.Timestamp = time.Unix(0, ns)
 	}
 	for k, v := range d.Headers {
@@ -112,36 +112,13 @@ func eventOf(d *amqp.Delivery, topic string) Event {
 // clock, falling back on the AMQP timestamp; ok is false when neither is
 // there.
 func publishedAt(d *amqp.Delivery) (time.Time, bool) {
-	if ms, ok := intHeader(d.Headers, HeaderPublishedAt); ok {
+	if ms, ok := warren.HeaderInt(d.Headers, HeaderPublishedAt); ok {
 		return time.UnixMilli(ms), true
 	}
 	if !d.Timestamp.IsZero() {
 		return d.Timestamp, true
 	}
 	return time.Time{}, false
-}
-
-func intHeader(h amqp.Table, key string) (int64, bool) {
-	switch v := h[key].(type) {
-	case int64:
-		return v, true
-	case int32:
-		return int64(v), true
-	case int16:
-		return int64(v), true
-	case int8:
-		return int64(v), true
-	case int:
-		return int64(v), true
-	case uint8:
-		return int64(v), true
-	case uint16:
-		return int64(v), true
-	case uint32:
-		return int64(v), true
-	default:
-		return 0, false
-	}
 }
 
 // deadLetterPublishing is the copy of d sent to a dead-letter queue: body,

@@ -2,9 +2,6 @@ package events
 
 import (
 	"context"
-	"os/exec"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,31 +162,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 	}
 }
 
-var pidPattern = regexp.MustCompile(`<[^>]+>\s*$`)
-
-// closeConnections closes, from the broker side, this test's connections
-// whose name starts with prefix, and returns how many. It touches no other
-// client's connection.
+// closeConnections closes, from the broker side, the connections whose
+// name starts with prefix (brokertest.CloseConnections).
 func closeConnections(t *testing.T, prefix string) int {
-	t.Helper()
-	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "client_properties", "pid").CombinedOutput()
-	if err != nil {
-		t.Fatalf("rabbitmqctl list_connections: %v\n%s", err, out)
-	}
-	n := 0
-	for _, line := range strings.Split(string(out), "\n") {
-		if !strings.Contains(line, `{"connection_name","`+prefix) {
-			continue
-		}
-		pid := strings.TrimSpace(pidPattern.FindString(line))
-		if pid == "" {
-			continue
-		}
-		if out, err := exec.Command("rabbitmqctl", "-q", "close_connection", pid, "events test").CombinedOutput(); err != nil {
-			t.Logf("close_connection %s: %v %s", pid, err, out)
-			continue
-		}
-		n++
-	}
-	return n
+	return brokertest.CloseConnections(t, prefix, "events test")
 }

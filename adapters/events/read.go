@@ -81,7 +81,7 @@ func (st *Store) Read(topic string, opts ...ReadOption) ([]*Event, error) {
 				}
 				continue
 			}
-			if exp, ok := intHeader(d.Headers, HeaderExpiresAt); ok && exp <= now {
+			if exp, ok := warren.HeaderInt(d.Headers, HeaderExpiresAt); ok && exp <= now {
 				continue
 			}
 			if skip > 0 {

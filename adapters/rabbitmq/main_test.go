@@ -2,9 +2,6 @@ package rabbitmq
 
 import (
 	"context"
-	"os/exec"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,31 +111,8 @@ func drain(t *testing.T, ch *amqp.Channel, queue string) []amqp.Delivery {
 	}
 }
 
-var pidPattern = regexp.MustCompile(`<[^>]+>\s*$`)
-
-// closeConnections closes, from the broker side, every connection whose
-// client-provided name starts with prefix, and returns how many it closed.
-// Unlike close_all_connections it leaves other tests' connections alone.
+// closeConnections closes, from the broker side, the connections whose
+// name starts with prefix (brokertest.CloseConnections).
 func closeConnections(t *testing.T, prefix, reason string) int {
-	t.Helper()
-	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "client_properties", "pid").CombinedOutput()
-	if err != nil {
-		t.Fatalf("rabbitmqctl list_connections: %v\n%s", err, out)
-	}
-	n := 0
-	for _, line := range strings.Split(string(out), "\n") {
-		if !strings.Contains(line, `{"connection_name","`+prefix) {
-			continue
-		}
-		pid := strings.TrimSpace(pidPattern.FindString(line))
-		if pid == "" {
-			continue
-		}
-		if out, err := exec.Command("rabbitmqctl", "-q", "close_connection", pid, reason).CombinedOutput(); err != nil {
-			t.Logf("close_connection %s: %v %s", pid, err, out)
-			continue
-		}
-		n++
-	}
-	return n
+	return brokertest.CloseConnections(t, prefix, reason)
 }

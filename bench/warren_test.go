@@ -38,8 +38,16 @@ var warrenDefaultsConsumer = benchkit.Consumer{
 }
 
 func prepareWarren(b *testing.B, run *benchkit.ConsumeRun, opts ...rabbitmq.ConsumerOption) benchkit.ConsumeFunc {
-	client := dialWarren(b, "warren-consume")
+	return prepareWarrenWith(b, run, nil, nil, opts...)
+}
+
+// prepareWarrenWith is prepareWarren with router middleware and client
+// options.
+func prepareWarrenWith(b *testing.B, run *benchkit.ConsumeRun, mws []warren.Middleware, clientOpts []rabbitmq.Option,
+	opts ...rabbitmq.ConsumerOption) benchkit.ConsumeFunc {
+	client := dialWarren(b, "warren-consume", clientOpts...)
 	r := warren.NewRouter()
+	r.Use(mws...)
 	r.HandleFunc("#", func(_ context.Context, m *warren.Message) error {
 		run.Handle(m.Body)
 		return nil

@@ -2,6 +2,7 @@ package deadletter
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,5 +30,14 @@ func TestExceptionMessageHidesURLPasswords(t *testing.T) {
 	got, _ := h[warren.HeaderExceptionMessage].(string)
 	if got != "dial amqp://svc:xxxxx@broker:5672/: refused" {
 		t.Fatalf("x-exception-message = %q", got)
+	}
+}
+
+func TestMegabyteErrorIsCut(t *testing.T) {
+	msg := &warren.Message{Queue: "q"}
+	h := Headers(msg, warren.ReasonError, errors.New(strings.Repeat("x", 1<<20)), time.Now())
+	got, _ := h[warren.HeaderExceptionMessage].(string)
+	if len(got) == 0 || len(got) > warren.MaxHeaderValue {
+		t.Fatalf("x-exception-message of %d bytes, want 1 to %d", len(got), warren.MaxHeaderValue)
 	}
 }

@@ -137,18 +137,7 @@ func quiet(t *testing.T, ch <-chan Event, d time.Duration) {
 // getAll takes every message from queue with basic.get.
 func getAll(t *testing.T, queue string) []amqp.Delivery {
 	t.Helper()
-	ch := brokertest.Channel(t)
-	var out []amqp.Delivery
-	for {
-		d, ok, err := ch.Get(queue, true)
-		if err != nil {
-			t.Fatalf("get from %s: %v", queue, err)
-		}
-		if !ok {
-			return out
-		}
-		out = append(out, d)
-	}
+	return brokertest.Drain(t, brokertest.Channel(t), queue)
 }
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {

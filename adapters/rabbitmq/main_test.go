@@ -76,39 +76,19 @@ func runConsumer(t *testing.T, c *Consumer) (stop func() error) {
 // depth returns the number of ready messages in queue.
 func depth(t *testing.T, ch *amqp.Channel, queue string) int {
 	t.Helper()
-	q, err := ch.QueueDeclarePassive(queue, false, false, false, false, nil)
-	if err != nil {
-		t.Fatalf("inspect queue %s: %v", queue, err)
-	}
-	return q.Messages
+	return brokertest.Depth(t, ch, queue)
 }
 
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	brokertest.Eventually(t, timeout, what, cond)
 }
 
 // drain takes every message from queue with basic.get.
 func drain(t *testing.T, ch *amqp.Channel, queue string) []amqp.Delivery {
 	t.Helper()
-	var out []amqp.Delivery
-	for {
-		d, ok, err := ch.Get(queue, true)
-		if err != nil {
-			t.Fatalf("get from %s: %v", queue, err)
-		}
-		if !ok {
-			return out
-		}
-		out = append(out, d)
-	}
+	return brokertest.Drain(t, ch, queue)
 }
 
 // closeConnections closes, from the broker side, the connections whose

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren/internal/transport"
 )
 
 // Message is a delivery as a handler sees it: where it came from, its
@@ -56,14 +58,24 @@ type Message struct {
 
 var messagePool = sync.Pool{New: func() any { return new(Message) }}
 
-// AcquireMessage returns an empty Message from warren's pool. Transports
-// use it with ReleaseMessage so the hot path does not allocate a Message
-// per delivery.
-func AcquireMessage() *Message { return messagePool.Get().(*Message) }
+// The transports reach the pool and fromDelivery through
+// internal/transport: they are not API, because a user who released a
+// message the transport still holds would corrupt the next delivery.
+func init() {
+	transport.Set(transport.Hooks[*Message]{
+		Acquire:      acquireMessage,
+		Release:      releaseMessage,
+		FromDelivery: (*Message).fromDelivery,
+	})
+}
 
-// ReleaseMessage clears m and returns it to the pool. m must not be used
+// acquireMessage returns an empty Message from the pool, so the hot path
+// does not allocate a Message per delivery.
+func acquireMessage() *Message { return messagePool.Get().(*Message) }
+
+// releaseMessage clears m and returns it to the pool. m must not be used
 // afterwards.
-func ReleaseMessage(m *Message) {
+func releaseMessage(m *Message) {
 	*m = Message{}
 	messagePool.Put(m)
 }
@@ -82,9 +94,9 @@ func (m *Message) Clone() *Message {
 // Header returns the header named key, or nil.
 func (m *Message) Header(key string) any { return m.Headers[key] }
 
-// FromDelivery fills m from an amqp091-go delivery consumed from queue. The
+// fromDelivery fills m from an amqp091-go delivery consumed from queue. The
 // body and headers are shared with d, not copied.
-func (m *Message) FromDelivery(d *amqp.Delivery, queue string) {
+func (m *Message) fromDelivery(d *amqp.Delivery, queue string) {
 	m.Exchange = d.Exchange
 	m.RoutingKey = d.RoutingKey
 	m.Queue = queue

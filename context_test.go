@@ -7,6 +7,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/transport"
 )
 
 func TestMessageCloneSharesNothing(t *testing.T) {
@@ -26,15 +27,15 @@ func TestMessageCloneSharesNothing(t *testing.T) {
 }
 
 func TestMessagePoolReturnsClearedMessages(t *testing.T) {
-	m := warren.AcquireMessage()
+	m := transport.Get[*warren.Message]().Acquire()
 	m.RoutingKey, m.Body, m.Attempt = "k", []byte("b"), 3
-	warren.ReleaseMessage(m)
+	transport.Get[*warren.Message]().Release(m)
 	for i := 0; i < 10; i++ {
-		n := warren.AcquireMessage()
+		n := transport.Get[*warren.Message]().Acquire()
 		if n.RoutingKey != "" || n.Body != nil || n.Attempt != 0 {
 			t.Fatalf("pooled message not cleared: %+v", n)
 		}
-		warren.ReleaseMessage(n)
+		transport.Get[*warren.Message]().Release(n)
 	}
 }
 
@@ -47,7 +48,7 @@ func TestFromDelivery(t *testing.T) {
 		DeliveryMode: 2, Priority: 1,
 	}
 	var m warren.Message
-	m.FromDelivery(d, "q")
+	transport.Get[*warren.Message]().FromDelivery(&m, d, "q")
 	if m.Exchange != d.Exchange || m.RoutingKey != d.RoutingKey || m.Queue != "q" || !m.Redelivered || m.Attempt != 1 ||
 		m.CorrelationID != "c" || m.ReplyTo != "r" || m.MessageID != "m" || !m.Timestamp.Equal(ts) || m.Type != "t" ||
 		m.AppID != "a" || m.DeliveryMode != 2 || m.Priority != 1 || string(m.Body) != "{}" || m.Header("h") != "v" {
@@ -61,7 +62,7 @@ func TestFromDeliveryRestoresOriginalsOfRetriedMessages(t *testing.T) {
 		warren.HeaderOriginalRoutingKey: "Order.Created",
 	}}
 	var m warren.Message
-	m.FromDelivery(d, "svc.queue")
+	transport.Get[*warren.Message]().FromDelivery(&m, d, "svc.queue")
 	if m.Attempt != 3 || m.Exchange != "events.topic.exchange" || m.RoutingKey != "Order.Created" {
 		t.Fatalf("retried message: %+v", m)
 	}
@@ -71,14 +72,28 @@ func TestFromDeliveryToleratesGarbageHeaders(t *testing.T) {
 	for _, v := range []any{"not a number", 3.5, amqp.Table{"x": 1}, int64(-4), nil, []any{1}} {
 		d := &amqp.Delivery{RoutingKey: "k", Headers: amqp.Table{warren.HeaderAttempt: v, warren.HeaderOriginalRoutingKey: 7}}
 		var m warren.Message
-		m.FromDelivery(d, "q")
+		transport.Get[*warren.Message]().FromDelivery(&m, d, "q")
 		if m.Attempt != 1 || m.RoutingKey != "k" {
 			t.Errorf("attempt header %#v: Attempt %d RoutingKey %q", v, m.Attempt, m.RoutingKey)
 		}
 	}
 	var m warren.Message
-	m.FromDelivery(&amqp.Delivery{Headers: amqp.Table{warren.HeaderAttempt: int64(1) << 40}}, "q")
+	transport.Get[*warren.Message]().FromDelivery(&m, &amqp.Delivery{Headers: amqp.Table{warren.HeaderAttempt: int64(1) << 40}}, "q")
 	if m.Attempt <= 1 || m.Attempt > 1<<20 {
 		t.Errorf("huge attempt header gave Attempt %d, want it bounded", m.Attempt)
+	}
+}
+
+func TestTransportHooksDoNotAllocate(t *testing.T) {
+	hooks := transport.Get[*warren.Message]()
+	d := &amqp.Delivery{RoutingKey: "Order.Created", Headers: amqp.Table{warren.HeaderAttempt: int64(2)}, Body: []byte("{}")}
+	hooks.Release(hooks.Acquire()) // warm the pool
+	allocs := testing.AllocsPerRun(1000, func() {
+		m := hooks.Acquire()
+		hooks.FromDelivery(m, d, "q")
+		hooks.Release(m)
+	})
+	if allocs != 0 {
+		t.Fatalf("acquire, fill and release allocated %.1f times per delivery, want 0", allocs)
 	}
 }

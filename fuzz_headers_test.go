@@ -11,6 +11,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/internal/fuzztable"
+	"github.com/warren-mq/warren/internal/transport"
 )
 
 // headerSeeds are realistic and hostile header tables for the header
@@ -155,7 +156,7 @@ func FuzzFromDelivery(f *testing.F) {
 		h := fuzztable.Table(data)
 		before := fmt.Sprint(h)
 		var m warren.Message
-		m.FromDelivery(&amqp.Delivery{Headers: h, Exchange: exchange, RoutingKey: key, Body: data}, "q")
+		transport.Get[*warren.Message]().FromDelivery(&m, &amqp.Delivery{Headers: h, Exchange: exchange, RoutingKey: key, Body: data}, "q")
 		if m.Attempt < 1 || m.Attempt > 1<<20 {
 			t.Fatalf("attempt %d from %v", m.Attempt, h[warren.HeaderAttempt])
 		}

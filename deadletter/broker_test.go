@@ -12,6 +12,7 @@ import (
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
 	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/transport"
 	"github.com/warren-mq/warren/warrentest"
 )
 
@@ -232,7 +233,7 @@ func TestReplayMovesMessagesBackWithAttemptsReset(t *testing.T) {
 			}
 		}
 		var m warren.Message
-		m.FromDelivery(&d, w.target)
+		transport.Get[*warren.Message]().FromDelivery(&m, &d, w.target)
 		if m.Attempt != 1 {
 			t.Errorf("replayed %s is attempt %d, want 1", d.MessageId, m.Attempt)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
+	"github.com/warren-mq/warren/internal/transport"
 )
 
 func TestEntryOfWarrenHeaders(t *testing.T) {
@@ -106,7 +107,7 @@ func TestReplayPublishingStripsFailure(t *testing.T) {
 		t.Error("the delivery's headers changed")
 	}
 	var back warren.Message
-	back.FromDelivery(&amqp.Delivery{Headers: p.Headers}, "orders")
+	transport.Get[*warren.Message]().FromDelivery(&back, &amqp.Delivery{Headers: p.Headers}, "orders")
 	if back.Attempt != 1 {
 		t.Errorf("replayed message is attempt %d, want 1", back.Attempt)
 	}

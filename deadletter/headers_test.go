@@ -12,6 +12,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
+	"github.com/warren-mq/warren/internal/transport"
 	"github.com/warren-mq/warren/warrentest"
 )
 
@@ -139,7 +140,7 @@ func TestRetryHeadersRoundTrip(t *testing.T) {
 	msg := failedMessage()
 	h := deadletter.RetryHeaders(msg, errors.New("x"), now)
 	var back warren.Message
-	back.FromDelivery(&amqp.Delivery{Exchange: "", RoutingKey: "orders", Headers: h}, "orders")
+	transport.Get[*warren.Message]().FromDelivery(&back, &amqp.Delivery{Exchange: "", RoutingKey: "orders", Headers: h}, "orders")
 	if back.Attempt != 4 || back.Exchange != msg.Exchange || back.RoutingKey != msg.RoutingKey {
 		t.Fatalf("delivery read back as attempt %d %q/%q", back.Attempt, back.Exchange, back.RoutingKey)
 	}

@@ -12,6 +12,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/transport"
 )
 
 // pool is the consumer's set of workers. Without OrderBy every worker takes
@@ -62,9 +63,12 @@ func newPool(c *Consumer) *pool {
 
 // submit hands a delivery to a worker, waiting for one to be free. It
 // returns false if a shutdown began first.
+// messages are the root's message pool and delivery conversion.
+var messages = transport.Get[*warren.Message]()
+
 func (p *pool) submit(s *session, d *amqp.Delivery) bool {
-	m := warren.AcquireMessage()
-	m.FromDelivery(d, p.c.spec.Queue.Name)
+	m := messages.Acquire()
+	messages.FromDelivery(m, d, p.c.spec.Queue.Name)
 	j := job{m: m, tag: d.DeliveryTag, s: s}
 	dest := p.work
 	if p.lanes != nil {
@@ -76,7 +80,7 @@ func (p *pool) submit(s *session, d *amqp.Delivery) bool {
 		return true
 	case <-p.c.stop:
 		p.inflight.Done()
-		warren.ReleaseMessage(m)
+		messages.Release(m)
 		return false
 	}
 }
@@ -89,7 +93,7 @@ func (p *pool) run(jobs <-chan job) {
 		if !p.c.stopping() && j.s.alive() && !j.s.ch.IsClosed() {
 			p.handle(j)
 		}
-		warren.ReleaseMessage(j.m)
+		messages.Release(j.m)
 		p.inflight.Done()
 	}
 }

@@ -1,149 +1,11 @@
 package warren
 
-import (
-	"context"
-	"sync"
-	"time"
+import "context"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
-	"github.com/warren-mq/warren/internal/transport"
-)
-
-// Message is a delivery as a handler sees it: where it came from, its
-// properties, headers and body, and what warren knows about it (the attempt
-// and the pattern of the route that matched). It has no Ack or Nack:
-// handlers return an error and the framework settles.
-//
-// Ownership: the transport takes Messages from a pool and puts them back
-// after settlement. A handler, or a middleware, that needs the message (or
-// its Body or Headers) after it returns must keep msg.Clone(), not msg.
-type Message struct {
-	// Exchange and RoutingKey are where the message was published to. For a
-	// retried message they are the original ones, so that it reaches the
-	// same route again.
-	Exchange   string
-	RoutingKey string
-	// Queue is the queue the message was consumed from.
-	Queue string
-	// Pattern is the pattern of the route that matched; empty while the
-	// NotFound handler runs.
-	Pattern string
-	// Attempt counts deliveries of this message to a handler by warren,
-	// starting at 1. Delayed retries carry it in the x-warren-attempt header
-	// across processes.
-	Attempt int
-	// Redelivered is the broker's redelivered flag.
-	Redelivered bool
-
-	Headers amqp.Table
-	Body    []byte
-
-	ContentType     string
-	ContentEncoding string
-	DeliveryMode    uint8
-	Priority        uint8
-	CorrelationID   string
-	ReplyTo         string
-	Expiration      string
-	MessageID       string
-	Timestamp       time.Time
-	Type            string
-	UserID          string
-	AppID           string
-
-	// Value holds a decoded body when a decoding middleware put one there.
-	Value any
-}
-
-var messagePool = sync.Pool{New: func() any { return new(Message) }}
-
-// The transports reach the pool and fromDelivery through
-// internal/transport: they are not API, because a user who released a
-// message the transport still holds would corrupt the next delivery.
-func init() {
-	transport.Set(transport.Hooks[*Message]{
-		Acquire:      acquireMessage,
-		Release:      releaseMessage,
-		FromDelivery: (*Message).fromDelivery,
-	})
-}
-
-// acquireMessage returns an empty Message from the pool, so the hot path
-// does not allocate a Message per delivery.
-func acquireMessage() *Message { return messagePool.Get().(*Message) }
-
-// releaseMessage clears m and returns it to the pool. m must not be used
-// afterwards.
-func releaseMessage(m *Message) {
-	*m = Message{}
-	messagePool.Put(m)
-}
-
-// Clone returns a deep copy of m that the caller owns: its Body and Headers
-// share nothing with m.
-func (m *Message) Clone() *Message {
-	c := *m
-	if m.Body != nil {
-		c.Body = append([]byte(nil), m.Body...)
-	}
-	c.Headers = cloneTable(m.Headers)
-	return &c
-}
-
-// Header returns the header named key, or nil.
-func (m *Message) Header(key string) any { return m.Headers[key] }
-
-// fromDelivery fills m from an amqp091-go delivery consumed from queue. The
-// body and headers are shared with d, not copied.
-func (m *Message) fromDelivery(d *amqp.Delivery, queue string) {
-	m.Exchange = d.Exchange
-	m.RoutingKey = d.RoutingKey
-	m.Queue = queue
-	m.Redelivered = d.Redelivered
-	m.Headers = d.Headers
-	m.Body = d.Body
-	m.ContentType = d.ContentType
-	m.ContentEncoding = d.ContentEncoding
-	m.DeliveryMode = d.DeliveryMode
-	m.Priority = d.Priority
-	m.CorrelationID = d.CorrelationId
-	m.ReplyTo = d.ReplyTo
-	m.Expiration = d.Expiration
-	m.MessageID = d.MessageId
-	m.Timestamp = d.Timestamp
-	m.Type = d.Type
-	m.UserID = d.UserId
-	m.AppID = d.AppId
-	m.Attempt = attemptOf(d.Headers)
-	if orig, ok := headerString(d.Headers, HeaderOriginalExchange); ok && m.Attempt > 1 {
-		m.Exchange = orig
-	}
-	if orig, ok := headerString(d.Headers, HeaderOriginalRoutingKey); ok && m.Attempt > 1 {
-		m.RoutingKey = orig
-	}
-}
-
-// Publishing returns an outgoing copy of m's properties, headers and body,
-// addressed to exchange and key. Headers are copied; the body is shared.
-func (m *Message) Publishing() amqp.Publishing {
-	return amqp.Publishing{
-		Headers:         cloneTable(m.Headers),
-		ContentType:     m.ContentType,
-		ContentEncoding: m.ContentEncoding,
-		DeliveryMode:    m.DeliveryMode,
-		Priority:        m.Priority,
-		CorrelationId:   m.CorrelationID,
-		ReplyTo:         m.ReplyTo,
-		Expiration:      m.Expiration,
-		MessageId:       m.MessageID,
-		Timestamp:       m.Timestamp,
-		Type:            m.Type,
-		UserId:          m.UserID,
-		AppId:           m.AppID,
-		Body:            m.Body,
-	}
-}
+// A transport hands every handler a context that carries what the handler
+// may need beyond its message: the Publisher to publish replies and events
+// through, and the Observer to report to. Typed handlers, which receive a
+// decoded value instead of the Message, find the Message there too.
 
 type messageKey struct{}
 
@@ -161,30 +23,34 @@ func MessageFromContext(ctx context.Context) *Message {
 	return m
 }
 
-func cloneTable(t amqp.Table) amqp.Table {
-	if t == nil {
-		return nil
-	}
-	c := make(amqp.Table, len(t))
-	for k, v := range t {
-		c[k] = cloneValue(v)
-	}
-	return c
+type publisherKey struct{}
+
+// ContextWithPublisher returns a context that carries p. Transports put
+// their publisher in every handler's context (once per worker, not per
+// message), so replies and middleware can publish; warrentest puts a
+// recorder there.
+func ContextWithPublisher(ctx context.Context, p Publisher) context.Context {
+	return context.WithValue(ctx, publisherKey{}, p)
 }
 
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case amqp.Table:
-		return cloneTable(x)
-	case []any:
-		c := make([]any, len(x))
-		for i, e := range x {
-			c[i] = cloneValue(e)
-		}
-		return c
-	case []byte:
-		return append([]byte(nil), x...)
-	default:
-		return v
+// PublisherFromContext returns the Publisher in ctx, or nil.
+func PublisherFromContext(ctx context.Context) Publisher {
+	p, _ := ctx.Value(publisherKey{}).(Publisher)
+	return p
+}
+
+type observerKey struct{}
+
+// ContextWithObserver returns a context that carries o. The transport puts
+// its observer in every handler's context so middleware (retry) can report.
+func ContextWithObserver(ctx context.Context, o Observer) context.Context {
+	return context.WithValue(ctx, observerKey{}, o)
+}
+
+// ObserverFromContext returns the Observer in ctx, or a NopObserver.
+func ObserverFromContext(ctx context.Context) Observer {
+	if o, ok := ctx.Value(observerKey{}).(Observer); ok {
+		return o
 	}
+	return NopObserver{}
 }

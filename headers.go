@@ -58,7 +58,7 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // attemptOf reads the attempt of a delivery: x-warren-attempt when it holds a
 // sane integer, otherwise 1.
 func attemptOf(h amqp.Table) int {
-	n, ok := headerInt(h, HeaderAttempt)
+	n, ok := HeaderInt(h, HeaderAttempt)
 	if !ok || n < 1 {
 		return 1
 	}
@@ -68,8 +68,9 @@ func attemptOf(h amqp.Table) int {
 	return int(n)
 }
 
-// headerString reads a string header; []byte values count as strings.
-func headerString(h amqp.Table, key string) (string, bool) {
+// HeaderString reads a string header; []byte values count as strings.
+// Anything else, and a missing header, reports false.
+func HeaderString(h amqp.Table, key string) (string, bool) {
 	switch v := h[key].(type) {
 	case string:
 		return v, true
@@ -80,9 +81,10 @@ func headerString(h amqp.Table, key string) (string, bool) {
 	}
 }
 
-// headerInt reads an integer header of any AMQP integer type, or a decimal
-// string. Anything else (floats, tables, garbage) is reported as missing.
-func headerInt(h amqp.Table, key string) (int64, bool) {
+// HeaderInt reads an integer header of any AMQP integer type, or a decimal
+// string. Anything else (floats, tables, garbage), and a missing header,
+// reports false: headers may come from any publisher.
+func HeaderInt(h amqp.Table, key string) (int64, bool) {
 	switch v := h[key].(type) {
 	case int:
 		return int64(v), true
@@ -134,10 +136,10 @@ func Deaths(h amqp.Table) []Death {
 			continue
 		}
 		var d Death
-		d.Queue, _ = headerString(t, "queue")
-		d.Reason, _ = headerString(t, "reason")
-		d.Exchange, _ = headerString(t, "exchange")
-		if n, ok := headerInt(t, "count"); ok && n >= 0 {
+		d.Queue, _ = HeaderString(t, "queue")
+		d.Reason, _ = HeaderString(t, "reason")
+		d.Exchange, _ = HeaderString(t, "exchange")
+		if n, ok := HeaderInt(t, "count"); ok && n >= 0 {
 			d.Count = n
 		}
 		if keys, ok := t["routing-keys"].([]any); ok {

@@ -1,9 +1,6 @@
 package warren
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // Observer receives what the transport and the retry machinery do, for
 // metrics and logs. Implementations must be safe for concurrent use and
@@ -133,19 +130,3 @@ func (NopObserver) ObservePublish(PublishEvent) {}
 
 // ObserveConnection implements Observer.
 func (NopObserver) ObserveConnection(ConnectionEvent) {}
-
-type observerKey struct{}
-
-// ContextWithObserver returns a context that carries o. The transport puts
-// its observer in every handler's context so middleware (retry) can report.
-func ContextWithObserver(ctx context.Context, o Observer) context.Context {
-	return context.WithValue(ctx, observerKey{}, o)
-}
-
-// ObserverFromContext returns the Observer in ctx, or a NopObserver.
-func ObserverFromContext(ctx context.Context) Observer {
-	if o, ok := ctx.Value(observerKey{}).(Observer); ok {
-		return o
-	}
-	return NopObserver{}
-}

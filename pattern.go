@@ -1,7 +1,6 @@
 package warren
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -72,9 +71,6 @@ type PatternError struct {
 func (e *PatternError) Error() string {
 	return fmt.Sprintf("malformed pattern %q: %s", e.Pattern, e.Reason)
 }
-
-// ErrKeyTooLong is returned for routing keys longer than MaxKeyLength.
-var ErrKeyTooLong = errors.New("warren: routing key longer than 255 bytes")
 
 // String returns the pattern as it was written.
 func (p Pattern) String() string { return p.raw }

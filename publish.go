@@ -3,6 +3,7 @@ package warren
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -32,64 +33,23 @@ var ErrUnroutable = errors.New("warren: message unroutable")
 // a context that carries no Publisher.
 var ErrNoPublisher = errors.New("warren: no publisher in context")
 
-type publisherKey struct{}
+// ErrKeyTooLong is returned by Publish for a routing key longer than
+// MaxKeyLength. AMQP cannot carry such a key: amqp091-go fails to write the
+// frame and closes the whole connection, so Publish refuses it first.
+var ErrKeyTooLong = errors.New("warren: routing key longer than 255 bytes")
 
-// ContextWithPublisher returns a context that carries p. Transports put
-// their publisher in every handler's context (once per worker, not per
-// message), so replies and middleware can publish; warrentest puts a
-// recorder there.
-func ContextWithPublisher(ctx context.Context, p Publisher) context.Context {
-	return context.WithValue(ctx, publisherKey{}, p)
-}
-
-// PublisherFromContext returns the Publisher in ctx, or nil.
-func PublisherFromContext(ctx context.Context) Publisher {
-	p, _ := ctx.Value(publisherKey{}).(Publisher)
-	return p
-}
-
-// Publish publishes p through the Publisher in ctx.
+// Publish publishes p through the Publisher in ctx. A routing key longer
+// than MaxKeyLength is refused with ErrKeyTooLong before it reaches the
+// publisher.
 func Publish(ctx context.Context, p *Publishing) error {
+	if len(p.RoutingKey) > MaxKeyLength {
+		return fmt.Errorf("%w: %d bytes", ErrKeyTooLong, len(p.RoutingKey))
+	}
 	pub := PublisherFromContext(ctx)
 	if pub == nil {
 		return ErrNoPublisher
 	}
 	return pub.Publish(ctx, p)
-}
-
-// Reply publishes a reply to msg: to its ReplyTo queue through the default
-// exchange, with msg's correlation id (its message id when it has none).
-// A request without ReplyTo asked for no answer: Reply does nothing and
-// returns nil.
-func Reply(ctx context.Context, msg *Message, reply amqp.Publishing) error {
-	if msg.ReplyTo == "" {
-		return nil
-	}
-	reply.CorrelationId = msg.CorrelationID
-	if reply.CorrelationId == "" {
-		reply.CorrelationId = msg.MessageID
-	}
-	return Publish(ctx, &Publishing{RoutingKey: msg.ReplyTo, Publishing: reply})
-}
-
-// ReplyError publishes an error reply to msg, so that its caller learns of
-// the failure at once instead of waiting out its deadline: an empty,
-// transient message to msg's ReplyTo with its correlation id (as Reply),
-// carrying err's message in the x-warren-error header (cut to
-// MaxHeaderValue) and its code (ErrorCodeOf) in x-warren-error-code.
-// Like Reply, it does nothing for a request without ReplyTo.
-func ReplyError(ctx context.Context, msg *Message, err error) error {
-	text, code := "unknown error", CodeError
-	if err != nil {
-		text, code = err.Error(), ErrorCodeOf(err)
-	}
-	return Reply(ctx, msg, amqp.Publishing{
-		Headers: amqp.Table{
-			HeaderError:     BoundedString(text, MaxHeaderValue),
-			HeaderErrorCode: BoundedString(code, MaxHeaderValue),
-		},
-		DeliveryMode: amqp.Transient,
-	})
 }
 
 // PublisherFunc adapts a function to a Publisher.

@@ -58,7 +58,7 @@ func ExampleMiddleware() {
 			start := time.Now()
 			err := next.ServeMessage(ctx, m)
 			_ = time.Since(start) // record it somewhere
-			fmt.Printf("%s via %s: %v\n", m.RoutingKey, m.Pattern, warren.OutcomeOf(err).Action)
+			fmt.Printf("%s via %s: %v\n", m.RoutingKey, m.Route, warren.OutcomeOf(err).Action)
 			return err
 		})
 	}

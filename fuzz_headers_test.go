@@ -157,10 +157,10 @@ func FuzzFromDelivery(f *testing.F) {
 		before := fmt.Sprint(h)
 		var m warren.Message
 		transport.Get[*warren.Message]().FromDelivery(&m, &amqp.Delivery{Headers: h, Exchange: exchange, RoutingKey: key, Body: data}, "q")
-		if m.Attempt < 1 || m.Attempt > 1<<20 {
+		if m.Attempt < 1 || m.Attempt > warren.MaxAttempt {
 			t.Fatalf("attempt %d from %v", m.Attempt, h[warren.HeaderAttempt])
 		}
-		if n, ok := warren.HeaderInt(h, warren.HeaderAttempt); ok && n >= 1 && n <= 1<<20 && int64(m.Attempt) != n {
+		if n, ok := warren.HeaderInt(h, warren.HeaderAttempt); ok && n >= 1 && n <= warren.MaxAttempt && int64(m.Attempt) != n {
 			t.Fatalf("attempt %d, the header says %d", m.Attempt, n)
 		}
 		wantEx, wantKey := exchange, key

@@ -33,9 +33,9 @@ const (
 // (exception messages and stack traces are cut to it).
 const MaxHeaderValue = 4096
 
-// maxAttempt bounds an attempt count read from headers, so a hostile or
-// corrupt header cannot make it absurd.
-const maxAttempt = 1 << 20
+// MaxAttempt bounds an attempt count read from the x-warren-attempt
+// header, so that a hostile or corrupt header cannot make it absurd.
+const MaxAttempt = 1 << 20
 
 // BoundedString cuts s to at most n bytes without splitting a UTF-8
 // sequence, marking the cut with "...".
@@ -55,17 +55,24 @@ func BoundedString(s string, n int) string {
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// attemptOf reads the attempt of a delivery: x-warren-attempt when it holds a
-// sane integer, otherwise 1.
-func attemptOf(h amqp.Table) int {
+// AttemptOf reads the x-warren-attempt header: the attempt it holds, cut to
+// MaxAttempt, and true; or 0 and false when the header is missing or holds
+// anything but a positive integer.
+func AttemptOf(h amqp.Table) (int, bool) {
 	n, ok := HeaderInt(h, HeaderAttempt)
 	if !ok || n < 1 {
-		return 1
+		return 0, false
 	}
-	if n > maxAttempt {
-		return maxAttempt
+	return int(min(n, MaxAttempt)), true
+}
+
+// attemptOf is the attempt of a delivery: AttemptOf, or 1 for a first
+// delivery (no usable header).
+func attemptOf(h amqp.Table) int {
+	if n, ok := AttemptOf(h); ok {
+		return n
 	}
-	return int(n)
+	return 1
 }
 
 // HeaderString reads a string header; []byte values count as strings.

@@ -48,3 +48,29 @@ func TestDeaths(t *testing.T) {
 		}
 	}
 }
+
+func TestAttemptOf(t *testing.T) {
+	for _, c := range []struct {
+		value any
+		want  int
+		ok    bool
+	}{
+		{int64(3), 3, true},
+		{"7", 7, true},
+		{int32(1), 1, true},
+		{int64(1) << 40, warren.MaxAttempt, true},
+		{int64(0), 0, false},
+		{int64(-2), 0, false},
+		{3.5, 0, false},
+		{"three", 0, false},
+		{nil, 0, false},
+	} {
+		n, ok := warren.AttemptOf(amqp.Table{warren.HeaderAttempt: c.value})
+		if n != c.want || ok != c.ok {
+			t.Errorf("AttemptOf(%#v) = %d, %v, want %d, %v", c.value, n, ok, c.want, c.ok)
+		}
+	}
+	if n, ok := warren.AttemptOf(nil); n != 0 || ok {
+		t.Errorf("AttemptOf(nil) = %d, %v, want 0, false", n, ok)
+	}
+}

@@ -8,7 +8,7 @@ import (
 
 // Message is a delivery as a handler sees it: where it came from, its
 // properties, headers and body, and what warren knows about it (the attempt
-// and the pattern of the route that matched). It has no Ack or Nack:
+// and the route that matched). It has no Ack or Nack:
 // handlers return an error and the framework settles.
 //
 // Ownership: the transport takes Messages from a pool and puts them back
@@ -22,9 +22,10 @@ type Message struct {
 	RoutingKey string
 	// Queue is the queue the message was consumed from.
 	Queue string
-	// Pattern is the pattern of the route that matched; empty while the
-	// NotFound handler runs.
-	Pattern string
+	// Route is the route that matched, named by the pattern it was mounted
+	// on ("Order.*"): the x-warren-route header and the route label of logs
+	// and metrics carry it. It is empty while the NotFound handler runs.
+	Route string
 	// Attempt counts deliveries of this message to a handler by warren,
 	// starting at 1. Delayed retries carry it in the x-warren-attempt header
 	// across processes.

@@ -20,8 +20,8 @@ type Observer interface {
 
 // SettleEvent describes how one delivery was settled.
 type SettleEvent struct {
-	Queue   string
-	Pattern string // the matched route's pattern; "" when no route matched
+	Queue string
+	Route string // the pattern of the route that matched; "" when none did
 	// Action is the settlement performed, after retry policy and limits
 	// were applied: a retry with no attempts left appears as
 	// ActionDeadLetter with reason "error".
@@ -35,8 +35,8 @@ type SettleEvent struct {
 // RetryEvent describes one retry of a failed message.
 type RetryEvent struct {
 	Queue   string
-	Pattern string
-	Attempt int // the attempt that failed
+	Route   string // the pattern of the route that matched
+	Attempt int    // the attempt that failed
 	Delay   time.Duration
 	Delayed bool // through a wait queue rather than in place
 	Err     error

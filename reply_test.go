@@ -149,7 +149,7 @@ func TestTypedReplyMiddlewareSeesTheDrop(t *testing.T) {
 	r.Use(func(next warren.Handler) warren.Handler {
 		return warren.HandlerFunc(func(ctx context.Context, m *warren.Message) error {
 			err := next.ServeMessage(ctx, m)
-			seen = append(seen, fmt.Sprintf("%s %v", m.Pattern, warren.OutcomeOf(err).Action))
+			seen = append(seen, fmt.Sprintf("%s %v", m.Route, warren.OutcomeOf(err).Action))
 			return err
 		})
 	})

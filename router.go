@@ -143,8 +143,10 @@ func (m *mux) buildFallback() {
 	m.fallback = Chain(m.root.middlewares...)(m.notFound)
 }
 
-// Routes returns the mounted patterns in registration order: the bindings a
-// transport declares for this router.
+// Routes returns the patterns of the mounted routes, in registration
+// order: the bindings a transport declares for this router. A route is
+// named by its pattern everywhere (Message.Route, the x-warren-route
+// header, the route label of logs and metrics).
 func (r *Router) Routes() []string {
 	return append([]string(nil), r.mux.patterns...)
 }
@@ -160,15 +162,15 @@ func (r *Router) Match(routingKey string) (string, bool) {
 
 // ServeMessage dispatches msg to the most specific route matching its
 // routing key, through that route's middleware chain, and returns the
-// handler's result (see OutcomeOf). It sets msg.Pattern. A key matching no
+// handler's result (see OutcomeOf). It sets msg.Route. A key matching no
 // route goes to NotFound. With no middleware the dispatch does not allocate.
 func (r *Router) ServeMessage(ctx context.Context, msg *Message) error {
 	rt := r.mux.tree.match(msg.RoutingKey)
 	if rt == nil {
-		msg.Pattern = ""
+		msg.Route = ""
 		return r.mux.fallback.ServeMessage(ctx, msg)
 	}
-	msg.Pattern = rt.pattern.raw
+	msg.Route = rt.pattern.raw
 	return rt.handler.ServeMessage(ctx, msg)
 }
 

@@ -12,7 +12,7 @@ import (
 
 func named(name string, calls *[]string) warren.Handler {
 	return warren.HandlerFunc(func(_ context.Context, m *warren.Message) error {
-		*calls = append(*calls, name+":"+m.Pattern)
+		*calls = append(*calls, name+":"+m.Route)
 		return nil
 	})
 }
@@ -170,8 +170,8 @@ func TestRouterDispatchDoesNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("dispatch allocated %v times per message, want 0", allocs)
 	}
-	if msg.Pattern != "#.Deleted" {
-		t.Fatalf("Pattern = %q", msg.Pattern)
+	if msg.Route != "#.Deleted" {
+		t.Fatalf("Route = %q", msg.Route)
 	}
 }
 

@@ -36,14 +36,15 @@ func RequestQueue(service string) string { return RequestExchange(service) + ".q
 func DeadLetterQueue(queue string) string { return queue + ".dlq" }
 
 // WaitQueue returns the delayed-retry wait queue of queue for delay d:
-// "<queue>.retry.<d>", with d written compactly and without dots ("200ms",
-// "1500ms", "5s", "1m30s").
-func WaitQueue(queue string, d time.Duration) string { return queue + ".retry." + compactDuration(d) }
+// "<queue>.retry.<d>", with d as FormatDelay writes it
+// ("orders.retry.200ms", "orders.retry.1m30s").
+func WaitQueue(queue string, d time.Duration) string { return queue + ".retry." + FormatDelay(d) }
 
-// compactDuration renders d without dots, for queue names: whole seconds
-// as hours, minutes and seconds with the zero parts left out ("5s", "1m",
-// "1h30m"), anything finer in its largest whole unit ("200ms", "1500ms").
-func compactDuration(d time.Duration) string {
+// FormatDelay renders a retry delay compactly and without dots, as wait
+// queue names carry it: whole seconds as hours, minutes and seconds with
+// the zero parts left out ("5s", "1m", "1h30m", "2h5s"), anything finer as
+// a count of its largest whole unit ("200ms", "1500ms", "250us", "7ns").
+func FormatDelay(d time.Duration) string {
 	if d <= 0 {
 		return d.String()
 	}

@@ -27,6 +27,27 @@ func TestNamingConventions(t *testing.T) {
 	}
 }
 
+func TestFormatDelay(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		5 * time.Second:                "5s",
+		time.Minute:                    "1m",
+		90 * time.Minute:               "1h30m",
+		2*time.Hour + 5*time.Second:    "2h5s",
+		200 * time.Millisecond:         "200ms",
+		1500 * time.Millisecond:        "1500ms",
+		250 * time.Microsecond:         "250us",
+		7 * time.Nanosecond:            "7ns",
+		time.Second + time.Microsecond: "1000001us",
+	} {
+		if got := warren.FormatDelay(d); got != want {
+			t.Errorf("FormatDelay(%v) = %q, want %q", time.Duration(d), got, want)
+		}
+		if got := warren.WaitQueue("q", d); got != "q.retry."+want {
+			t.Errorf("WaitQueue(q, %v) = %q, want it to end in FormatDelay's %q", time.Duration(d), got, want)
+		}
+	}
+}
+
 func TestConsumerTopology(t *testing.T) {
 	ex := warren.Exchange{Name: "e", Durable: true}
 	q := warren.Queue{Name: "q", Durable: true, Type: warren.Quorum}

@@ -88,7 +88,7 @@ func (w *world) deadLetter(id, key, reason string) string {
 	msg := warrentest.NewMessage(key, []byte("body of "+id),
 		warrentest.WithMessageID(id), warrentest.WithExchange(w.exchange), warrentest.WithQueue(w.queue),
 		warrentest.WithAttempt(3), warrentest.WithHeader("tenant", "acme"))
-	msg.Pattern = "Order.*"
+	msg.Route = "Order.*"
 	p := deadletter.Publishing(msg, reason, fmt.Errorf("%s failed", id), time.Now())
 	w.publish(p.Exchange, p.RoutingKey, p.Publishing)
 	return id

@@ -22,7 +22,7 @@ func ExampleQueueName() {
 func ExampleHeaders() {
 	msg := warrentest.NewMessage("Order.Created", []byte(`{"id":42}`),
 		warrentest.WithExchange("events.topic.exchange"), warrentest.WithQueue("orders"), warrentest.WithAttempt(3))
-	msg.Pattern = "Order.*"
+	msg.Route = "Order.*"
 
 	failedAt := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	h := deadletter.Headers(msg, warren.ReasonError, errors.New("payment service down"), failedAt)

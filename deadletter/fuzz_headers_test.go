@@ -53,7 +53,7 @@ func FuzzHeaders(f *testing.F) {
 	now := time.Date(2024, 5, 6, 7, 8, 9, 500, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte, exchange, key, pattern, queue, reason, errMsg string, attempt int, panicked bool, stack []byte) {
 		in := fuzztable.Table(data)
-		msg := &warren.Message{Headers: in, Exchange: exchange, RoutingKey: key, Pattern: pattern, Queue: queue, Attempt: attempt, Body: data}
+		msg := &warren.Message{Headers: in, Exchange: exchange, RoutingKey: key, Route: pattern, Queue: queue, Attempt: attempt, Body: data}
 		var err error
 		switch {
 		case panicked:
@@ -113,7 +113,7 @@ func checkCopyHeaders(t *testing.T, msg *warren.Message, in, h amqp.Table, err e
 	}
 	want := map[string]string{
 		warren.HeaderOriginalExchange: msg.Exchange, warren.HeaderOriginalRoutingKey: msg.RoutingKey,
-		warren.HeaderRoute: msg.Pattern, warren.HeaderQueue: msg.Queue,
+		warren.HeaderRoute: msg.Route, warren.HeaderQueue: msg.Queue,
 	}
 	for k, src := range want {
 		if s := h[k].(string); !strings.HasPrefix(src, strings.TrimSuffix(s, "...")) || utf8.ValidString(src) && !utf8.ValidString(s) {

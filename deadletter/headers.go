@@ -18,7 +18,7 @@ import (
 //	x-original-exchange     msg.Exchange (for a retried message, already the original)
 //	x-original-routingKey   msg.RoutingKey (likewise)
 //	x-warren-attempt        msg.Attempt, the delivery that failed (int64)
-//	x-warren-route          msg.Pattern ("" when no route matched)
+//	x-warren-route          msg.Route ("" when no route matched)
 //	x-warren-queue          msg.Queue
 //	x-warren-reason         reason (warren.ReasonError, ReasonPermanent, ...)
 //	x-warren-failed-at      now, in whole seconds (an AMQP timestamp)
@@ -96,7 +96,7 @@ func annotate(h amqp.Table, msg *warren.Message, err error, now time.Time) amqp.
 	}
 	h[warren.HeaderOriginalExchange] = bounded(msg.Exchange)
 	h[warren.HeaderOriginalRoutingKey] = bounded(msg.RoutingKey)
-	h[warren.HeaderRoute] = bounded(msg.Pattern)
+	h[warren.HeaderRoute] = bounded(msg.Route)
 	h[warren.HeaderQueue] = bounded(msg.Queue)
 	h[warren.HeaderFailedAt] = now.UTC().Truncate(time.Second)
 	return h

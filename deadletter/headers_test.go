@@ -26,7 +26,7 @@ func failedMessage() *warren.Message {
 		warrentest.WithHeader("tenant", "acme"),
 		warrentest.WithHeader("nested", amqp.Table{"k": "v"}),
 	)
-	m.Pattern = "Order.*"
+	m.Route = "Order.*"
 	return m
 }
 

@@ -111,7 +111,7 @@ func (h *backoffHandler) retry(ctx context.Context, msg *warren.Message, start t
 func (h *backoffHandler) report(ctx context.Context, msg *warren.Message, attempt int, err error, delay time.Duration) {
 	warren.ObserverFromContext(ctx).ObserveRetry(warren.RetryEvent{
 		Queue:   msg.Queue,
-		Pattern: msg.Pattern,
+		Route:   msg.Route,
 		Attempt: attempt,
 		Delay:   delay,
 		Err:     err,

@@ -57,7 +57,7 @@ func fast(opts ...retry.Option) warren.Middleware {
 func TestBackoffFailsTwiceThenSucceeds(t *testing.T) {
 	obs := &observer{}
 	h, seen := failing(2, errors.New("flaky"))
-	msg := warrentest.NewMessage("Order.Created", nil, warrentest.WithQueue("orders"), func(m *warren.Message) { m.Pattern = "Order.*" })
+	msg := warrentest.NewMessage("Order.Created", nil, warrentest.WithQueue("orders"), func(m *warren.Message) { m.Route = "Order.*" })
 
 	rec := warrentest.ServeContext(warren.ContextWithObserver(context.Background(), obs), fast(retry.MaxAttempts(5))(h), msg)
 
@@ -72,7 +72,7 @@ func TestBackoffFailsTwiceThenSucceeds(t *testing.T) {
 		t.Fatalf("%d retry events, want 2: %+v", len(ev), ev)
 	}
 	for i, e := range ev {
-		if e.Attempt != i+1 || e.Delayed || e.Queue != "orders" || e.Pattern != "Order.*" || e.Err == nil || e.Delay <= 0 {
+		if e.Attempt != i+1 || e.Delayed || e.Queue != "orders" || e.Route != "Order.*" || e.Err == nil || e.Delay <= 0 {
 			t.Errorf("event %d = %+v", i, e)
 		}
 	}

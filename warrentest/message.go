@@ -9,8 +9,6 @@ package warrentest
 
 import (
 	"encoding/json"
-	"fmt"
-	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -21,8 +19,6 @@ import (
 // MessageOption sets a field of a message built by NewMessage.
 type MessageOption func(*warren.Message)
 
-var nextID atomic.Uint64
-
 // NewMessage returns a message as the transport would hand it to a router:
 // attempt 1, persistent, a unique message id and the current time, with
 // the given routing key and body. Options set anything else.
@@ -32,7 +28,7 @@ func NewMessage(routingKey string, body []byte, opts ...MessageOption) *warren.M
 		Body:         body,
 		Attempt:      1,
 		DeliveryMode: amqp.Persistent,
-		MessageID:    fmt.Sprintf("warrentest-%d", nextID.Add(1)),
+		MessageID:    warren.NewMessageID(),
 		Timestamp:    time.Now().UTC().Truncate(time.Second),
 	}
 	for _, o := range opts {

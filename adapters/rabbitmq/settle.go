@@ -18,7 +18,7 @@ const settlePublishTimeout = 30 * time.Second
 // warren.OutcomeOf and the table in docs/ARCHITECTURE.md) and reports it.
 func (c *Consumer) settle(p *pool, j job, err error, took time.Duration) {
 	m := j.m
-	ev := warren.SettleEvent{Queue: m.Queue, Pattern: m.Pattern, Attempt: m.Attempt, Duration: took, Err: err}
+	ev := warren.SettleEvent{Queue: m.Queue, Route: m.Route, Attempt: m.Attempt, Duration: took, Err: err}
 	out := warren.OutcomeOf(err)
 	switch {
 	case err != nil && p.aborted.Load():
@@ -85,7 +85,7 @@ func (c *Consumer) republishFailed(j job, err error, ev *warren.SettleEvent) {
 func (c *Consumer) retryLater(p *pool, j job, delay time.Duration, cause error, ev *warren.SettleEvent) {
 	pub := deadletter.RetryPublishing(j.m, cause, time.Now(), warren.WaitQueue(j.m.Queue, delay))
 	c.client.cfg.observer.ObserveRetry(warren.RetryEvent{
-		Queue: j.m.Queue, Pattern: j.m.Pattern, Attempt: j.m.Attempt, Delay: delay, Delayed: true, Err: cause,
+		Queue: j.m.Queue, Route: j.m.Route, Attempt: j.m.Attempt, Delay: delay, Delayed: true, Err: cause,
 	})
 	if err := c.republish(p, pub); err != nil {
 		ev.Action, ev.Reason, ev.Err = warren.ActionDeadLetter, warren.ReasonError, errors.Join(cause, err)

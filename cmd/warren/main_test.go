@@ -76,7 +76,7 @@ func (f *fixture) deadLetter(id, key, reason string, err error) {
 	f.t.Helper()
 	msg := warrentest.NewJSONMessage(key, map[string]string{"id": id},
 		warrentest.WithMessageID(id), warrentest.WithExchange(f.exchange), warrentest.WithQueue(f.queue), warrentest.WithAttempt(2))
-	msg.Pattern = "Order.*"
+	msg.Route = "Order.*"
 	p := deadletter.Publishing(msg, reason, err, time.Now())
 	dc, perr := f.ch.PublishWithDeferredConfirmWithContext(context.Background(), p.Exchange, p.RoutingKey, true, false, p.Publishing)
 	if perr != nil || !dc.Wait() {

@@ -30,7 +30,7 @@ func newHandled() *handled { return &handled{count: map[string]int{}, ids: map[s
 func (h *handled) middleware(next warren.Handler) warren.Handler {
 	return warren.HandlerFunc(func(ctx context.Context, msg *warren.Message) error {
 		err := next.ServeMessage(ctx, msg)
-		route := msg.Pattern
+		route := msg.Route
 		if route == "" {
 			route = "(none)"
 		}

@@ -58,7 +58,7 @@ type msgFields struct {
 }
 
 func fieldsOf(msg *warren.Message) msgFields {
-	return msgFields{queue: msg.Queue, route: msg.Pattern, key: msg.RoutingKey,
+	return msgFields{queue: msg.Queue, route: msg.Route, key: msg.RoutingKey,
 		id: msg.MessageID, corrID: msg.CorrelationID, attempt: msg.Attempt}
 }
 

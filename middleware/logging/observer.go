@@ -44,13 +44,13 @@ func (o *Observer) ObserveSettle(e warren.SettleEvent) {
 	if e.Action != warren.ActionDeadLetter || (e.Reason != warren.ReasonError && e.Reason != warren.ReasonRequeueLimit) {
 		return
 	}
-	o.logger().Error("message dead-lettered", zap.String("queue", e.Queue), zap.String("route", e.Pattern),
+	o.logger().Error("message dead-lettered", zap.String("queue", e.Queue), zap.String("route", e.Route),
 		zap.String("reason", e.Reason), zap.Int("attempt", e.Attempt), errField(e.Err))
 }
 
 // ObserveRetry implements warren.Observer.
 func (o *Observer) ObserveRetry(e warren.RetryEvent) {
-	o.logger().Debug("message retry", zap.String("queue", e.Queue), zap.String("route", e.Pattern),
+	o.logger().Debug("message retry", zap.String("queue", e.Queue), zap.String("route", e.Route),
 		zap.Int("attempt", e.Attempt), zap.Duration("delay", e.Delay), zap.Bool("delayed", e.Delayed), errField(e.Err))
 }
 

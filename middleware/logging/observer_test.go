@@ -59,7 +59,7 @@ func TestObserverPublishAndSettle(t *testing.T) {
 	o.ObservePublish(warren.PublishEvent{Exchange: "events", RoutingKey: "b", Err: errors.New("nack")})
 	o.ObserveSettle(warren.SettleEvent{Queue: "q", Action: warren.ActionAck})
 	o.ObserveSettle(warren.SettleEvent{Queue: "q", Action: warren.ActionDeadLetter, Reason: warren.ReasonPermanent})
-	o.ObserveSettle(warren.SettleEvent{Queue: "q", Pattern: "a.*", Action: warren.ActionDeadLetter, Reason: warren.ReasonError, Attempt: 5, Err: errors.New("db")})
+	o.ObserveSettle(warren.SettleEvent{Queue: "q", Route: "a.*", Action: warren.ActionDeadLetter, Reason: warren.ReasonError, Attempt: 5, Err: errors.New("db")})
 	o.ObserveRetry(warren.RetryEvent{Queue: "q", Attempt: 1, Delay: time.Second, Delayed: true})
 	all := logs.All()
 	if len(all) != 3 {

@@ -20,8 +20,8 @@ func ExampleNew() {
 	// The transport reports settlements to its Observer: m, or a
 	// warren.Observers holding m.
 	var o warren.Observer = warren.Observers{m}
-	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Pattern: "Order.*", Action: warren.ActionAck})
-	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Pattern: "Order.*", Action: warren.ActionDeadLetter, Reason: "decode"})
+	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Route: "Order.*", Action: warren.ActionAck})
+	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Route: "Order.*", Action: warren.ActionDeadLetter, Reason: "decode"})
 
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {

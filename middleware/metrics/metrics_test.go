@@ -74,16 +74,16 @@ func TestObserverCounts(t *testing.T) {
 	m, reg := newMetrics(t)
 	var o warren.Observer = warren.Observers{m}
 	for range 3 {
-		o.ObserveSettle(warren.SettleEvent{Queue: "orders", Pattern: "Order.*", Action: warren.ActionAck})
+		o.ObserveSettle(warren.SettleEvent{Queue: "orders", Route: "Order.*", Action: warren.ActionAck})
 	}
-	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Pattern: "Order.*", Action: warren.ActionRetry})
-	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Pattern: "Order.*", Action: warren.ActionDeadLetter, Reason: warren.ReasonError})
-	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Pattern: "Order.*", Action: warren.ActionDeadLetter, Reason: warren.ReasonDecode})
+	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Route: "Order.*", Action: warren.ActionRetry})
+	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Route: "Order.*", Action: warren.ActionDeadLetter, Reason: warren.ReasonError})
+	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Route: "Order.*", Action: warren.ActionDeadLetter, Reason: warren.ReasonDecode})
 	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Action: warren.ActionDeadLetter, Reason: warren.ReasonNoRoute})
-	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Pattern: "Order.*", Action: warren.ActionDrop})
-	o.ObserveRetry(warren.RetryEvent{Queue: "orders", Pattern: "Order.*", Attempt: 1})
-	o.ObserveRetry(warren.RetryEvent{Queue: "orders", Pattern: "Order.*", Attempt: 2, Delayed: true, Delay: time.Second})
-	o.ObserveRetry(warren.RetryEvent{Queue: "orders", Pattern: "Order.*", Attempt: 3, Delayed: true, Delay: time.Second})
+	o.ObserveSettle(warren.SettleEvent{Queue: "orders", Route: "Order.*", Action: warren.ActionDrop})
+	o.ObserveRetry(warren.RetryEvent{Queue: "orders", Route: "Order.*", Attempt: 1})
+	o.ObserveRetry(warren.RetryEvent{Queue: "orders", Route: "Order.*", Attempt: 2, Delayed: true, Delay: time.Second})
+	o.ObserveRetry(warren.RetryEvent{Queue: "orders", Route: "Order.*", Attempt: 3, Delayed: true, Delay: time.Second})
 
 	want := `
 # HELP warren_dead_lettered_total Messages dead-lettered, by reason.

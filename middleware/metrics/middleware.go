@@ -21,7 +21,7 @@ import (
 func (m *Metrics) Middleware() warren.Middleware {
 	return func(next warren.Handler) warren.Handler {
 		return warren.HandlerFunc(func(ctx context.Context, msg *warren.Message) error {
-			s := m.seriesFor(msg.Queue, msg.Pattern)
+			s := m.seriesFor(msg.Queue, msg.Route)
 			s.inFlight.Inc()
 			start := time.Now()
 			defer func() {

@@ -13,7 +13,7 @@ func (m *Metrics) ObserveSettle(e warren.SettleEvent) {
 	if m == nil {
 		return
 	}
-	m.consumed.WithLabelValues(e.Queue, routeLabel(e.Pattern), e.Action.String()).Inc()
+	m.consumed.WithLabelValues(e.Queue, routeLabel(e.Route), e.Action.String()).Inc()
 	if e.Action == warren.ActionDeadLetter {
 		reason := e.Reason
 		if reason == "" {
@@ -29,7 +29,7 @@ func (m *Metrics) ObserveRetry(e warren.RetryEvent) {
 	if m == nil {
 		return
 	}
-	m.retries.WithLabelValues(e.Queue, routeLabel(e.Pattern), strconv.FormatBool(e.Delayed)).Inc()
+	m.retries.WithLabelValues(e.Queue, routeLabel(e.Route), strconv.FormatBool(e.Delayed)).Inc()
 }
 
 // ObservePublish implements warren.Observer: it counts the publish in

@@ -37,7 +37,7 @@ func Middleware(opts ...Option) warren.Middleware {
 			ctx = c.prop.Extract(ctx, HeaderCarrier(msg.Headers))
 			attrs := make([]attribute.KeyValue, 0, 12)
 			attrs = append(attrs, semconv.MessagingOperationName("process"), semconv.MessagingOperationTypeProcess,
-				AttrRoute.String(msg.Pattern), AttrAttempt.Int(msg.Attempt))
+				AttrRoute.String(msg.Route), AttrAttempt.Int(msg.Attempt))
 			if msg.Queue != "" {
 				attrs = append(attrs, semconv.MessagingDestinationSubscriptionName(msg.Queue))
 			}

@@ -2,6 +2,7 @@ package warren
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"strings"
@@ -42,6 +43,10 @@ func NewCodecs(cs ...Codec) *Codecs {
 	return s
 }
 
+// ErrNoCodec is returned by Codecs.For for a content type it has no codec
+// for.
+var ErrNoCodec = errors.New("warren: no codec for content type")
+
 // For returns the codec for contentType. An empty content type and any
 // "+json" type get JSON unless a codec was registered for them.
 func (s *Codecs) For(contentType string) (Codec, error) {
@@ -54,7 +59,7 @@ func (s *Codecs) For(contentType string) (Codec, error) {
 	if mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json") {
 		return JSON, nil
 	}
-	return nil, fmt.Errorf("no codec for content type %q", contentType)
+	return nil, fmt.Errorf("%w %q", ErrNoCodec, contentType)
 }
 
 func mediaType(ct string) string {

@@ -137,5 +137,5 @@ func ExampleParsePattern() {
 	fmt.Println(err)
 	// Output:
 	// true true false
-	// malformed pattern "Order*": word 1 ("Order*") mixes a wildcard with other characters; '*' and '#' must stand alone between dots
+	// warren: malformed pattern "Order*": word 1 ("Order*") mixes a wildcard with other characters; '*' and '#' must stand alone between dots
 }

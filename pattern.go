@@ -56,7 +56,7 @@ func ParsePattern(s string) (Pattern, error) {
 func MustParsePattern(s string) Pattern {
 	p, err := ParsePattern(s)
 	if err != nil {
-		panic("warren: " + err.Error())
+		panic(err.Error())
 	}
 	return p
 }
@@ -69,6 +69,12 @@ type PatternError struct {
 
 // Error implements error.
 func (e *PatternError) Error() string {
+	return "warren: " + e.describe()
+}
+
+// describe is the error without its package prefix, for panics that name
+// the API they come from.
+func (e *PatternError) describe() string {
 	return fmt.Sprintf("malformed pattern %q: %s", e.Pattern, e.Reason)
 }
 

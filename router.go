@@ -86,7 +86,7 @@ func (r *Router) Group(fn func(r *Router)) *Router {
 func (r *Router) Route(prefix string, fn func(r *Router)) *Router {
 	full := joinPattern(r.prefix, prefix)
 	if _, err := ParsePattern(full); err != nil {
-		panic("warren: Route: " + err.Error())
+		panic("warren: Route: " + err.(*PatternError).describe())
 	}
 	sub := r.With()
 	sub.prefix = full
@@ -106,7 +106,7 @@ func (r *Router) Handle(pattern string, h Handler) {
 	full := joinPattern(r.prefix, pattern)
 	p, err := ParsePattern(full)
 	if err != nil {
-		panic("warren: " + err.Error())
+		panic("warren: Handle: " + err.(*PatternError).describe())
 	}
 	site := callerSite()
 	rt := &route{pattern: p, handler: Chain(r.middlewares...)(h)}

@@ -42,7 +42,7 @@ func NewMessage(routingKey string, body []byte, opts ...MessageOption) *warren.M
 func NewJSONMessage(routingKey string, v any, opts ...MessageOption) *warren.Message {
 	body, err := json.Marshal(v)
 	if err != nil {
-		panic("warrentest: encode message body: " + err.Error())
+		panic("warren/warrentest: encode message body: " + err.Error())
 	}
 	return NewMessage(routingKey, body, append([]MessageOption{WithContentType("application/json")}, opts...)...)
 }

@@ -38,7 +38,7 @@ var registry sync.Map // key[M] -> Hooks[M]
 // M calls it once, in init.
 func Set[M any](h Hooks[M]) {
 	if h.Acquire == nil || h.Release == nil || h.FromDelivery == nil {
-		panic("warren/internal/transport: Set: every hook must be set")
+		panic("warren/transport: Set: every hook must be set")
 	}
 	registry.Store(key[M]{}, h)
 }
@@ -48,7 +48,7 @@ func Set[M any](h Hooks[M]) {
 func Get[M any]() Hooks[M] {
 	h, ok := registry.Load(key[M]{})
 	if !ok {
-		panic("warren/internal/transport: Get: no hooks registered for this message type")
+		panic("warren/transport: Get: no hooks registered for this message type")
 	}
 	return h.(Hooks[M])
 }

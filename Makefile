@@ -52,7 +52,7 @@ chaos: broker
 ## soak: steady publish and consume for $(SOAK_DURATION) with 1% handler
 ## failures and a close of the soak's connections every 30 s (not in CI)
 soak: broker
-	$(GO) run ./internal/soak -duration $(SOAK_DURATION)
+	$(GO) run ./internal/cmd/soak -duration $(SOAK_DURATION)
 
 ## bench: benchmarks, in-process and end-to-end against RabbitMQ
 bench: broker

@@ -9,7 +9,7 @@
 // duplicates, dead-lettered and lost, which must be 0 (the exit status is
 // 1 otherwise).
 //
-//	go run ./internal/soak -duration 10m     # make soak
+//	go run ./internal/cmd/soak -duration 10m     # make soak
 package main
 
 import (

@@ -49,43 +49,19 @@ func Typed[T any](fn func(ctx context.Context, v T) error, opts ...TypedOption) 
 }
 
 // TypedReply adapts a function that answers a request (a command or a
-// query). The request body is decoded as in Typed; on success the result is
-// encoded with the request's codec and published to the request's ReplyTo
-// with its correlation id (see Reply) before the handler returns, so the
-// request is acked only after the broker confirmed the reply. A request
-// without ReplyTo is handled and its result discarded.
+// query). The request is decoded as in Typed; fn's result is encoded with
+// the request's codec and published to the request's ReplyTo with its
+// correlation id (see Reply), and the handler returns only once the broker
+// confirmed it, so the request is acked after its answer. A request without
+// ReplyTo is handled and its result discarded.
 //
-// A failure is answered too, so that the caller never waits out its
-// deadline for an error it could be told about: when the body does not
-// decode, fn returns an error, or the result does not encode, and the
-// request has a ReplyTo, TypedReply publishes an error reply (see
-// ReplyError: the message in x-warren-error, the code in
-// x-warren-error-code, "decode", "permanent", "error" or the handler's own
-// from ErrorCode) and waits for its confirm.
-//
-// Settlement of a failed request. Once the error reply is confirmed the
-// caller has its answer, and the request is settled with warren.Drop: acked,
-// and logged and counted as dropped with the error. It is not retried,
-// because a retry that succeeded later would execute a command the caller
-// was told had failed, and would answer a caller that has stopped
-// listening; it is not dead-lettered, because a replayed request would run
-// with nobody to reply to. Everywhere else the normal settlement applies:
-//   - a request without ReplyTo (fire-and-forget command) settles by the
-//     error as any handler's (retry, dead-letter, ...);
-//   - if the error reply cannot be published the error settles as usual
-//     (a plain error is retried), so a request is never acked unanswered;
-//   - Requeue(err) is not answered: it asks for another attempt, which will
-//     answer;
-//   - when the handler's context is already done (a shutdown, a Timeout
-//     middleware) nothing is published and the context's owner settles (a
-//     requeue, a retry), and a later attempt answers.
-//
-// Retries therefore happen before the answer or not at all: retry
-// middleware mounted around a TypedReply route sees the Drop and does not
-// retry a request that was answered. Retry a transient failure inside fn,
-// within the caller's patience. A panic is not an error fn returns: it
-// passes through TypedReply to the recover middleware, and the caller waits
-// for its deadline.
+// A failure (a body that does not decode, an error from fn, a result that
+// does not encode) is answered with an error reply (see ReplyError), and
+// once that is confirmed the request settles as Drop: the caller has its
+// answer, and a retry could run a command the caller was told had failed.
+// Retry transient failures inside fn. The cases that settle otherwise
+// (no ReplyTo, Requeue, a done context, a failed error reply, a panic) are
+// in docs/ARCHITECTURE.md, "Request and reply".
 func TypedReply[T, R any](fn func(ctx context.Context, v T) (R, error), opts ...TypedOption) Handler {
 	cfg := newTypedConfig(opts)
 	return HandlerFunc(func(ctx context.Context, msg *Message) error {

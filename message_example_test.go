@@ -78,3 +78,28 @@ func ExampleNewCodecs() {
 	// application/json
 	// warren: no codec for content type "text/csv"
 }
+
+// HeaderString and HeaderInt read headers of any publisher: a value of the
+// wrong type reads as missing, never as a panic.
+func ExampleHeaderInt() {
+	h := amqp.Table{"retries": int16(4), "count": "12", "ratio": 0.5, "tenant": []byte("acme")}
+	fmt.Println(warren.HeaderInt(h, "retries"))
+	fmt.Println(warren.HeaderInt(h, "count"))
+	fmt.Println(warren.HeaderInt(h, "ratio"))
+	fmt.Println(warren.HeaderString(h, "tenant"))
+	// Output:
+	// 4 true
+	// 12 true
+	// 0 false
+	// acme true
+}
+
+// BoundedString cuts a value warren writes into a header, without splitting
+// a UTF-8 sequence.
+func ExampleBoundedString() {
+	fmt.Println(warren.BoundedString("connection refused by db-1", 16))
+	fmt.Println(warren.BoundedString("short", warren.MaxHeaderValue))
+	// Output:
+	// connection re...
+	// short
+}

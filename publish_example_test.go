@@ -3,6 +3,7 @@ package warren_test
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -47,4 +48,26 @@ func ExampleNewMessageID() {
 	a, b := warren.NewMessageID(), warren.NewMessageID()
 	fmt.Println(a != b)
 	// Output: true
+}
+
+// csv is a Codec for one more content type.
+type csv struct{}
+
+func (csv) ContentType() string { return "text/csv" }
+func (csv) Marshal(v any) ([]byte, error) {
+	return []byte(strings.Join(v.([]string), ",")), nil
+}
+func (csv) Unmarshal(data []byte, v any) error {
+	*(v.(*[]string)) = strings.Split(string(data), ",")
+	return nil
+}
+
+// WithCodecs makes a typed handler decode other content types than JSON.
+func ExampleWithCodecs() {
+	h := warren.Typed(func(ctx context.Context, fields []string) error {
+		fmt.Println(len(fields), fields[0])
+		return nil
+	}, warren.WithCodecs(warren.NewCodecs(csv{})))
+	warrentest.Serve(h, warrentest.NewMessage("Import.Row", []byte("sku-1,3,1299"), warrentest.WithContentType("text/csv")))
+	// Output: 3 sku-1
 }

@@ -38,21 +38,21 @@ func (o *observer) ObserveConnection(e warren.ConnectionEvent) {
 	switch {
 	case e.State == warren.ConnDown && e.Attempt == 0:
 		o.connDown.Add(1)
-		o.mu.Lock()
-		if o.downAt == nil {
-			o.downAt = map[string]time.Time{}
-		}
-		o.downAt[e.Name] = time.Now()
-		o.mu.Unlock()
+		o.stamp(&o.downAt, e.Name)
 	case e.State == warren.ConnUp:
 		o.connUp.Add(1)
-		o.mu.Lock()
-		if o.upAt == nil {
-			o.upAt = map[string]time.Time{}
-		}
-		o.upAt[e.Name] = time.Now()
-		o.mu.Unlock()
+		o.stamp(&o.upAt, e.Name)
 	}
+}
+
+// stamp records now as the time of connection name's last change in *at.
+func (o *observer) stamp(at *map[string]time.Time, name string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if *at == nil {
+		*at = map[string]time.Time{}
+	}
+	(*at)[name] = time.Now()
 }
 
 // outage returns how long connection name was down the last time, once it

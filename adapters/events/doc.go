@@ -41,7 +41,7 @@
 // implementations, and why, is listed in README.md next to this file. In
 // short: Publish waits for the broker's confirm; WithGroup and WithOffset
 // cannot be combined; WithOffset replays by the time an event was
-// published (publisher's clock, millisecond precision), not by its
+// published (publisher's clock, nanosecond precision), not by its
 // Timestamp; WithRetryLimit(n) allows n redeliveries and then dead-letters
 // the event (never discards it); a grouped event's delivery count is the
 // broker's and includes returns caused by lost channels; Ack and Nack

@@ -19,7 +19,8 @@ const (
 	// timestamp property has whole seconds only).
 	HeaderEventTime = "x-warren-event-time"
 	// HeaderPublishedAt carries the publisher's clock at Publish, in Unix
-	// milliseconds: WithOffset replays by it.
+	// nanoseconds: WithOffset filters by it. (Releases before it had
+	// nanoseconds wrote milliseconds; values below 1e15 are read as such.)
 	HeaderPublishedAt = "x-warren-published-at"
 	// HeaderExpiresAt carries a stored event's expiry in Unix milliseconds.
 	HeaderExpiresAt = "x-warren-expires-at"
@@ -67,7 +68,7 @@ func metadataHeaders(md map[string]string) (amqp.Table, error) {
 func publishing(id string, ts time.Time, h amqp.Table, payload []byte, contentType string) amqp.Publishing {
 	now := time.Now()
 	h[HeaderEventTime] = ts.UnixNano()
-	h[HeaderPublishedAt] = now.UnixMilli()
+	h[HeaderPublishedAt] = now.UnixNano()
 	return amqp.Publishing{
 		Headers:      h,
 		ContentType:  contentType,
@@ -108,12 +109,20 @@ func eventOf(d *amqp.Delivery, topic string) Event {
 	return ev
 }
 
+// millisecondsBelow tells the two units of HeaderPublishedAt apart: Unix
+// milliseconds stay below it until the year 33658, Unix nanoseconds have
+// been above it since 1970-01-12.
+const millisecondsBelow = 1e15
+
 // publishedAt returns when the event was published by the publisher's
 // clock, falling back on the AMQP timestamp; ok is false when neither is
 // there.
 func publishedAt(d *amqp.Delivery) (time.Time, bool) {
-	if ms, ok := warren.HeaderInt(d.Headers, HeaderPublishedAt); ok {
-		return time.UnixMilli(ms), true
+	if v, ok := warren.HeaderInt(d.Headers, HeaderPublishedAt); ok {
+		if v < millisecondsBelow {
+			return time.UnixMilli(v), true
+		}
+		return time.Unix(0, v), true
 	}
 	if !d.Timestamp.IsZero() {
 		return d.Timestamp, true

@@ -24,8 +24,6 @@ const (
 	HeaderPublishedAt = "x-warren-published-at"
 	// HeaderExpiresAt carries a stored event's expiry in Unix milliseconds.
 	HeaderExpiresAt = "x-warren-expires-at"
-	// headerFence marks a Store.Read's end-of-snapshot marker.
-	headerFence = "x-warren-fence"
 )
 
 // Broker-written headers that are not metadata.

@@ -25,7 +25,7 @@ func TestOffsetIncludesEventsPublishedRightAfter(t *testing.T) {
 	sameMilli := 0
 	for i := 0; i < n; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		ch, err := e.stream.Consume(topic, WithOffset(at[i]), WithContext(ctx))
+		ch, err := e.stream.Consume(topic, WithOffset(at[i]), ConsumeContext(ctx))
 		if err != nil {
 			cancel()
 			t.Fatal(err)

@@ -36,7 +36,7 @@ type expiry struct {
 // to send. unprepare undoes it if the send did not happen.
 func (c *consumer) prepare(d *delivery) Event {
 	ev := eventOf(&d.msg, c.topic)
-	if c.o.autoAck {
+	if c.o.AutoAck {
 		ev.attempt = d.base + 1
 		return ev
 	}
@@ -44,8 +44,11 @@ func (c *consumer) prepare(d *delivery) Event {
 	d.gen++
 	d.requeued = false
 	c.live[d] = struct{}{}
-	ev.d, ev.gen, ev.attempt = d, d.gen, d.base+d.gen
+	gen := d.gen
+	ev.attempt = d.base + gen
 	c.mu.Unlock()
+	ev.SetAckFunc(func() error { return c.ack(d, gen) })
+	ev.SetNackFunc(func() error { return c.nack(d, gen, "nacked by the consumer") })
 	return ev
 }
 
@@ -53,7 +56,7 @@ func (c *consumer) prepare(d *delivery) Event {
 // grouped event is the broker's again; a stream event waits to be sent on
 // the next channel.
 func (c *consumer) unprepare(d *delivery, lost bool) {
-	if !c.o.autoAck {
+	if !c.o.AutoAck {
 		c.mu.Lock()
 		d.gen--
 		delete(c.live, d)
@@ -68,14 +71,14 @@ func (c *consumer) unprepare(d *delivery, lost bool) {
 
 // emitted settles an auto-acked event, or starts a manual one's ack wait.
 func (c *consumer) emitted(d *delivery) {
-	if c.o.autoAck {
+	if c.o.AutoAck {
 		_ = d.sess.ack(d.msg.DeliveryTag)
 		return
 	}
 	c.mu.Lock()
 	gen := d.gen
 	c.mu.Unlock()
-	c.expiries = append(c.expiries, expiry{d: d, gen: gen, at: time.Now().Add(c.o.ackWait)})
+	c.expiries = append(c.expiries, expiry{d: d, gen: gen, at: time.Now().Add(c.o.AckWait)})
 	if len(c.expiries) == 1 {
 		c.arm()
 	}
@@ -109,8 +112,8 @@ func (c *consumer) expire() {
 		e.d.expiredGen = e.gen
 		dl, attempt := c.requeueLocked(e.d)
 		c.mu.Unlock()
-		if err := c.afterRequeue(e.d, dl, attempt, fmt.Sprintf("not acked within %v", c.o.ackWait)); err != nil {
-			c.s.cfg.onError(err)
+		if err := c.afterRequeue(e.d, dl, attempt, fmt.Sprintf("not acked within %v", c.o.AckWait)); err != nil {
+			c.s.cfg.ErrorHandler(err)
 		}
 	}
 	c.arm()
@@ -164,7 +167,7 @@ func (c *consumer) nack(d *delivery, gen int, why string) error {
 func (c *consumer) requeueLocked(d *delivery) (deadLetter bool, attempt int) {
 	delete(c.live, d)
 	attempt = d.base + d.gen
-	if c.o.retryLimit >= 0 && attempt > c.o.retryLimit {
+	if c.o.RetryLimit >= 0 && attempt > c.o.RetryLimit {
 		d.settled = true
 		return true, attempt
 	}
@@ -181,7 +184,7 @@ func (c *consumer) requeueLocked(d *delivery) (deadLetter bool, attempt int) {
 // of the group); or dead-letters it.
 func (c *consumer) afterRequeue(d *delivery, deadLetter bool, attempt int, why string) error {
 	if deadLetter {
-		return c.deadLetter(d, attempt, fmt.Sprintf("%s at delivery %d (retry limit %d)", why, attempt, c.o.retryLimit))
+		return c.deadLetter(d, attempt, fmt.Sprintf("%s at delivery %d (retry limit %d)", why, attempt, c.o.RetryLimit))
 	}
 	if c.fromStream {
 		c.pushRedeliver(d)
@@ -199,7 +202,7 @@ func (c *consumer) afterRequeue(d *delivery, deadLetter bool, attempt int, why s
 // dead-letter exchange takes it; a stream event is handed out again, and
 // dead-lettering is tried again at its next nack or timeout.
 func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.Timeout)
 	defer cancel()
 	err := c.s.client.Publisher().Publish(ctx, &warren.Publishing{
 		RoutingKey: c.dlq,
@@ -210,10 +213,10 @@ func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
 		_ = d.sess.ack(d.msg.DeliveryTag)
 		return nil
 	}
-	err = fmt.Errorf("events: dead-letter event %s to %s: %w", d.msg.MessageId, c.dlq, err)
+	err = fmt.Errorf("warren/events: dead-letter event %s to %s: %w", d.msg.MessageId, c.dlq, err)
 	if !c.fromStream {
 		if nerr := d.sess.nack(d.msg.DeliveryTag, false); nerr == nil {
-			c.s.cfg.onError(fmt.Errorf("%w; nacked it to the queue's dead-letter exchange instead", err))
+			c.s.cfg.ErrorHandler(fmt.Errorf("%w; nacked it to the queue's dead-letter exchange instead", err))
 			return nil
 		}
 		return err

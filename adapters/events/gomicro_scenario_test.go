@@ -220,8 +220,8 @@ func TestGoMicroScenario(t *testing.T) {
 		}
 		// Differs: go-micro's memory stream discards the event here and
 		// NATS leaves it undelivered in the stream; warren moves it to the
-		// group's dead-letter queue (TestGoMicroRetryLimitDeadLetters
-		// reads it there).
+		// group's dead-letter queue (TestNackRedeliversThenDeadLetters
+		// reads it there as `warren dlq list` does).
 		none(t, ch, 500*time.Millisecond)
 	})
 

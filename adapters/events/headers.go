@@ -128,36 +128,6 @@ func publishedAt(d *amqp.Delivery) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// deadLetterPublishing is the copy of d sent to a dead-letter queue: body,
-// properties and headers kept, the broker's delivery headers dropped, and
-// warren's reason headers added.
-func deadLetterPublishing(d *amqp.Delivery, queue, topic string, attempt int, why string) amqp.Publishing {
-	h := make(amqp.Table, len(d.Headers)+6)
-	for k, v := range d.Headers {
-		if k != brokerStreamOffset && k != brokerDeliveryCount {
-			h[k] = v
-		}
-	}
-	h[warren.HeaderReason] = "retry-limit"
-	h[warren.HeaderExceptionMessage] = warren.BoundedString(why, warren.MaxHeaderValue)
-	h[warren.HeaderAttempt] = int64(attempt)
-	h[warren.HeaderQueue] = queue
-	h[warren.HeaderFailedAt] = time.Now().UTC().Format(time.RFC3339Nano)
-	h[warren.HeaderOriginalExchange] = d.Exchange
-	h[warren.HeaderOriginalRoutingKey] = topic
-	return amqp.Publishing{
-		Headers:         h,
-		ContentType:     d.ContentType,
-		ContentEncoding: d.ContentEncoding,
-		DeliveryMode:    amqp.Persistent,
-		MessageId:       d.MessageId,
-		Timestamp:       d.Timestamp,
-		Type:            d.Type,
-		AppId:           d.AppId,
-		Body:            d.Body,
-	}
-}
-
 // newID returns a random UUID (version 4) in its canonical form.
 func newID() string {
 	var b [16]byte

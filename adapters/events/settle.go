@@ -2,12 +2,14 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/deadletter"
 )
 
 // delivery is one message a consumer received, through every time it is
@@ -196,19 +198,18 @@ func (c *consumer) afterRequeue(d *delivery, deadLetter bool, attempt int, why s
 	return nil
 }
 
-// deadLetter publishes a copy of d to the dead-letter queue with warren's
-// reason headers, waits for the confirm, then acks d. If the publish fails,
-// a grouped event is nacked without requeue, so that its queue's
-// dead-letter exchange takes it; a stream event is handed out again, and
-// dead-lettering is tried again at its next nack or timeout.
+// deadLetter publishes a copy of d to the dead-letter queue, built by
+// deadletter.Publishing as the consumer engine's are (reason
+// warren.ReasonRequeueLimit, why as the error), waits for the confirm,
+// then acks d. If the publish fails, a grouped event is nacked without
+// requeue, so that its queue's dead-letter exchange takes it; a stream
+// event is handed out again, and dead-lettering is tried again at its
+// next nack or timeout.
 func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.Timeout)
 	defer cancel()
-	err := c.s.client.Publisher().Publish(ctx, &warren.Publishing{
-		RoutingKey: c.dlq,
-		Mandatory:  true,
-		Publishing: deadLetterPublishing(&d.msg, c.queue, c.topic, attempt, why),
-	})
+	pub := deadletter.Publishing(c.failed(d, attempt), warren.ReasonRequeueLimit, errors.New(why), time.Now())
+	err := c.s.client.Publisher().Publish(ctx, pub)
 	if err == nil {
 		_ = d.sess.ack(d.msg.DeliveryTag)
 		return nil
@@ -226,6 +227,38 @@ func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
 	c.mu.Unlock()
 	c.pushRedeliver(d)
 	return err
+}
+
+// failed is d as the warren.Message that deadletter.Publishing copies:
+// its properties, body and headers (less the broker's delivery headers),
+// consumed from c.queue, published to the topic, at delivery attempt.
+func (c *consumer) failed(d *delivery, attempt int) *warren.Message {
+	m := &d.msg
+	h := make(amqp.Table, len(m.Headers))
+	for k, v := range m.Headers {
+		if k != brokerStreamOffset && k != brokerDeliveryCount {
+			h[k] = v
+		}
+	}
+	return &warren.Message{
+		Exchange:        m.Exchange,
+		RoutingKey:      c.topic,
+		Queue:           c.queue,
+		Attempt:         attempt,
+		Headers:         h,
+		Body:            m.Body,
+		ContentType:     m.ContentType,
+		ContentEncoding: m.ContentEncoding,
+		DeliveryMode:    amqp.Persistent,
+		Priority:        m.Priority,
+		CorrelationID:   m.CorrelationId,
+		ReplyTo:         m.ReplyTo,
+		MessageID:       m.MessageId,
+		Timestamp:       m.Timestamp,
+		Type:            m.Type,
+		UserID:          m.UserId,
+		AppID:           m.AppId,
+	}
 }
 
 func (c *consumer) pushRedeliver(d *delivery) {

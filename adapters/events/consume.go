@@ -19,7 +19,8 @@ const (
 
 // Consume starts a consumer of topic and returns the channel it delivers
 // events on. The channel is closed when the consumer stops: when the
-// WithContext context ends, the Stream is closed, or the client is closed.
+// ConsumeContext context ends, the stream is closed, or the client is
+// closed.
 //
 // Without WithGroup the consumer reads the topic's stream queue and gets
 // every event published from now on (or from WithOffset's time); with

@@ -112,3 +112,24 @@ func ExampleValidateTopic() {
 	// warren/events: invalid topic "orders.*": the word "*" is a wildcard; topics are literal routing keys
 	// warren/events: missing topic
 }
+
+func ExamplePublish() {
+	var stream *events.RabbitStream // from events.NewStream
+	var store *events.RabbitStore   // from events.NewStore
+	// Set once at start-up; the package-level functions use them, as in
+	// go-micro.
+	events.DefaultStream, events.DefaultStore = stream, store
+	if err := events.Publish("orders.placed", map[string]string{"id": "o-1"}); err != nil {
+		log.Print(err)
+	}
+}
+
+func ExampleEvent_SetAckFunc() {
+	// A test double of a Stream hands out Events whose settlement it
+	// records.
+	ev := events.Event{ID: "e-1", Topic: "orders.placed"}
+	ev.SetAckFunc(func() error { fmt.Println("acked", ev.ID); return nil })
+	ev.SetNackFunc(func() error { fmt.Println("nacked", ev.ID); return nil })
+	_ = ev.Ack()
+	// Output: acked e-1
+}

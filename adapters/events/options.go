@@ -60,6 +60,16 @@ func defaultOptions() *Options {
 	}
 }
 
+// NewOptions returns the defaults with opts applied, as go-micro's
+// NewOptions does.
+func NewOptions(opts ...Option) *Options {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
 // WithName names the stream or store (default "events"); see Options.Name.
 func WithName(name string) Option {
 	return func(o *Options) { o.Name = name }

@@ -27,10 +27,7 @@ type RabbitStore struct {
 // are declared on first write. A StoreOptions.Backup is refused with
 // ErrUnsupported (see Backup).
 func NewStore(client *rabbitmq.Client, opts ...StoreOption) (*RabbitStore, error) {
-	cfg := defaultOptions()
-	for _, o := range opts {
-		o(cfg)
-	}
+	cfg := NewOptions(opts...)
 	if err := validateName(cfg.Name); err != nil {
 		return nil, err
 	}

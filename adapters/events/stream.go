@@ -32,10 +32,7 @@ type RabbitStream struct {
 // exchange ("<name>.topic.exchange", durable topic). The client stays the
 // caller's: close the Stream first, then the client.
 func NewStream(client *rabbitmq.Client, opts ...Option) (*RabbitStream, error) {
-	cfg := defaultOptions()
-	for _, o := range opts {
-		o(cfg)
-	}
+	cfg := NewOptions(opts...)
 	if err := validateName(cfg.Name); err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func (s *RabbitStream) Consume(topic string, opts ...ConsumeOption) (<-chan Even
 		c.cancel()
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, s.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(c.ctx, s.options.Timeout)
 	defer cancel()
 	sess, deliveries, err := c.start(ctx)
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *RabbitStream) newConsumer(topic string, o ConsumeOptions) (*consumer, e
 	if err := checkQueueName(topic, warren.DeadLetterQueue(sq)); err != nil {
 		return nil, err
 	}
-	c := &consumer{s: s, topic: topic, o: o, topo: s.topicTopology(topic), next: -1}
+	c := &consumer{stream: s, topic: topic, o: o, topo: s.topicTopology(topic), next: -1}
 	if o.Group == "" {
 		c.fromStream = true
 		c.queue = sq

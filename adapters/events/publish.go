@@ -43,7 +43,7 @@ func (s *RabbitStream) Publish(topic string, msg any, opts ...PublishOption) err
 	if err != nil {
 		return err
 	}
-	ctx, cancel := opContext(o.Context, s.cfg)
+	ctx, cancel := opContext(o.Context, s.options)
 	defer cancel()
 	pub := &warren.Publishing{
 		Exchange:   s.exchange,

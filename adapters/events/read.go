@@ -42,7 +42,7 @@ func (st *RabbitStore) Read(topic string, opts ...ReadOption) ([]*Event, error) 
 	for _, opt := range opts {
 		opt(&o)
 	}
-	ctx, cancel := opContext(o.Context, st.cfg)
+	ctx, cancel := opContext(o.Context, st.options)
 	defer cancel()
 	events, err := st.scan(ctx, st.Queue(topic), topic)
 	if err != nil {

@@ -115,7 +115,7 @@ func (c *consumer) expire() {
 		dl, attempt := c.requeueLocked(e.d)
 		c.mu.Unlock()
 		if err := c.afterRequeue(e.d, dl, attempt, fmt.Sprintf("not acked within %v", c.o.AckWait)); err != nil {
-			c.s.cfg.ErrorHandler(err)
+			c.stream.options.ErrorHandler(err)
 		}
 	}
 	c.arm()
@@ -206,10 +206,10 @@ func (c *consumer) afterRequeue(d *delivery, deadLetter bool, attempt int, why s
 // event is handed out again, and dead-lettering is tried again at its
 // next nack or timeout.
 func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.stream.options.Timeout)
 	defer cancel()
 	pub := deadletter.Publishing(c.failed(d, attempt), warren.ReasonRequeueLimit, errors.New(why), time.Now())
-	err := c.s.client.Publisher().Publish(ctx, pub)
+	err := c.stream.client.Publisher().Publish(ctx, pub)
 	if err == nil {
 		_ = d.sess.ack(d.msg.DeliveryTag)
 		return nil
@@ -217,7 +217,7 @@ func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
 	err = fmt.Errorf("warren/events: dead-letter event %s to %s: %w", d.msg.MessageId, c.dlq, err)
 	if !c.fromStream {
 		if nerr := d.sess.nack(d.msg.DeliveryTag, false); nerr == nil {
-			c.s.cfg.ErrorHandler(fmt.Errorf("%w; nacked it to the queue's dead-letter exchange instead", err))
+			c.stream.options.ErrorHandler(fmt.Errorf("%w; nacked it to the queue's dead-letter exchange instead", err))
 			return nil
 		}
 		return err

@@ -17,8 +17,8 @@ import (
 // default exchange: a Store is separate from a Stream, and writing to it
 // notifies no consumer. It is safe for concurrent use.
 type RabbitStore struct {
-	client *rabbitmq.Client
-	cfg    *Options
+	client  *rabbitmq.Client
+	options *Options
 
 	topics *declarer
 }
@@ -34,13 +34,13 @@ func NewStore(client *rabbitmq.Client, opts ...StoreOption) (*RabbitStore, error
 	if cfg.Backup != nil {
 		return nil, fmt.Errorf("%w: StoreOptions.Backup (the events are in the broker's replicated stream queues; back the broker up)", ErrUnsupported)
 	}
-	return &RabbitStore{client: client, cfg: cfg, topics: newDeclarer()}, nil
+	return &RabbitStore{client: client, options: cfg, topics: newDeclarer()}, nil
 }
 
 var _ Store = (*RabbitStore)(nil)
 
 // Queue returns the stream queue that holds topic.
-func (st *RabbitStore) Queue(topic string) string { return StoreQueue(st.cfg.Name, topic) }
+func (st *RabbitStore) Queue(topic string) string { return StoreQueue(st.options.Name, topic) }
 
 func (st *RabbitStore) checkTopic(topic string) error {
 	if err := ValidateTopic(topic); err != nil {
@@ -64,7 +64,7 @@ func (st *RabbitStore) Write(event *Event, opts ...WriteOption) error {
 	if err := st.checkTopic(event.Topic); err != nil {
 		return err
 	}
-	o := WriteOptions{TTL: st.cfg.TTL}
+	o := WriteOptions{TTL: st.options.TTL}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -85,7 +85,7 @@ func (st *RabbitStore) Write(event *Event, opts ...WriteOption) error {
 	if o.TTL > 0 {
 		pub.Headers[HeaderExpiresAt] = time.Now().Add(o.TTL).UnixMilli()
 	}
-	ctx, cancel := opContext(o.Context, st.cfg)
+	ctx, cancel := opContext(o.Context, st.options)
 	defer cancel()
 	if err := st.publish(ctx, event.Topic, &warren.Publishing{RoutingKey: st.Queue(event.Topic), Mandatory: true, Publishing: pub}); err != nil {
 		return fmt.Errorf("warren/events: store write to %q: %w", event.Topic, err)
@@ -100,7 +100,7 @@ func (st *RabbitStore) publish(ctx context.Context, topic string, p *warren.Publ
 		// declare it again.
 		q := st.Queue(topic)
 		err := st.topics.ensure(ctx, topic, attempt > 0, func() error {
-			return declareStream(ctx, st.client, q, warren.Topology{Queues: []warren.Queue{streamQueueDecl(q, st.cfg)}})
+			return declareStream(ctx, st.client, q, warren.Topology{Queues: []warren.Queue{streamQueueDecl(q, st.options)}})
 		})
 		if err != nil {
 			return err

@@ -17,7 +17,7 @@ import (
 // documentation describes the topology and the delivery semantics.
 type RabbitStream struct {
 	client   *rabbitmq.Client
-	cfg      *Options
+	options  *Options
 	exchange string
 
 	topics *declarer // topics whose stream queue is declared
@@ -38,7 +38,7 @@ func NewStream(client *rabbitmq.Client, opts ...Option) (*RabbitStream, error) {
 	}
 	s := &RabbitStream{
 		client:    client,
-		cfg:       cfg,
+		options:   cfg,
 		exchange:  warren.StreamExchange(cfg.Name),
 		topics:    newDeclarer(),
 		consumers: map[*consumer]struct{}{},
@@ -66,7 +66,7 @@ func (s *RabbitStream) topicTopology(topic string) warren.Topology {
 	q := StreamQueue(s.exchange, topic)
 	return warren.Topology{
 		Exchanges: []warren.Exchange{s.exchangeDecl()},
-		Queues:    []warren.Queue{streamQueueDecl(q, s.cfg)},
+		Queues:    []warren.Queue{streamQueueDecl(q, s.options)},
 		Bindings:  []warren.Binding{{Exchange: s.exchange, Queue: q, Key: topic}},
 	}
 }

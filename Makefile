@@ -19,7 +19,8 @@ broker:
 	@scripts/broker.sh
 
 ## test: vet, the whole suite with the race detector, the broker-restart
-## fault test on its own (it restarts the broker app), and bounded fuzzing
+## fault test on its own (it restarts the broker app), every example
+## (make examples), and bounded fuzzing
 test: broker
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...

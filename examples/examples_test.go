@@ -1,6 +1,6 @@
 //go:build examples
 
-// Package examples runs every program under examples/ against the broker
+// TestExamples runs every program under examples/ against the broker
 // (`make examples`, part of `make test`): each twice under a unique
 // -prefix and a deadline, once with -keep (it must exit 0 and leave
 // queues or exchanges named after the prefix, which proves it names what

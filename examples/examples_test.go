@@ -1,11 +1,5 @@
 //go:build examples
 
-// TestExamples runs every program under examples/ against the broker
-// (`make examples`, part of `make test`): each twice under a unique
-// -prefix and a deadline, once with -keep (it must exit 0 and leave
-// queues or exchanges named after the prefix, which proves it names what
-// it declares that way) and once without (it must exit 0 and leave
-// nothing named after the prefix).
 package examples
 
 import (
@@ -32,6 +26,12 @@ var extraArgs = map[string][]string{
 	"observability": {"-addr", "127.0.0.1:0", "-spans=false"},
 }
 
+// TestExamples runs every program under examples/ against the broker
+// (`make examples`, part of `make test`): each twice under a unique
+// -prefix and a deadline, once with -keep (it must exit 0 and leave
+// queues or exchanges named after the prefix, which proves it names what
+// it declares that way) and once without (it must exit 0 and leave
+// nothing named after the prefix).
 func TestExamples(t *testing.T) {
 	brokertest.Require(t)
 	bin := t.TempDir()

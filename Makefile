@@ -10,7 +10,7 @@ LONG_FUZZTIME   ?= 5m
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos soak bench demo lint tidy
+.PHONY: all broker test test-short fuzz-short fuzz chaos soak bench demo examples lint tidy
 
 all: lint test
 
@@ -19,11 +19,13 @@ broker:
 	@scripts/broker.sh
 
 ## test: vet, the whole suite with the race detector, the broker-restart
-## fault test on its own (it restarts the broker app), and bounded fuzzing
+## fault test on its own (it restarts the broker app), every example
+## (make examples), and bounded fuzzing
 test: broker
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./adapters/rabbitmq/
+	$(MAKE) --no-print-directory examples
 	$(MAKE) --no-print-directory fuzz-short
 
 ## test-short: unit tests only, no broker
@@ -60,9 +62,16 @@ bench: broker
 	BENCH_COUNT=$(BENCH_COUNT) bench/run.sh
 	bench/table.sh
 
-## demo: the orders event stream (order, stat and shipping services)
+## demo: the orders event stream (order, stat and shipping services);
+## it deletes its queues when it ends (DEMO_FLAGS=-keep leaves them)
 demo: broker
-	$(GO) run ./examples/orders
+	$(GO) run ./examples/orders $(DEMO_FLAGS)
+
+## examples: run every program under examples/ to completion against the
+## broker, each under a unique -prefix with a 90 s deadline, once with
+## -keep and once without, and fail if one fails or leaves anything behind
+examples: broker
+	$(GO) test -tags examples -count=1 ./examples/
 
 ## lint: gofmt check, go vet and staticcheck at a pinned version
 lint:

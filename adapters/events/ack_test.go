@@ -2,10 +2,12 @@ package events
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/deadletter"
 )
 
 // modes runs f for a grouped consumer (a quorum queue) and an ungrouped
@@ -52,8 +54,17 @@ func TestNackRedeliversThenDeadLetters(t *testing.T) {
 		eventually(t, 5*time.Second, "the event in the DLQ", func() bool {
 			for _, d := range getAll(t, dlq) {
 				dead = append(dead, d.MessageId)
-				if d.Headers[warren.HeaderReason] != "retry-limit" || d.Headers[warren.HeaderOriginalRoutingKey] != topic {
-					t.Errorf("dead-letter headers: %v", d.Headers)
+				// Read as `warren dlq list` reads it.
+				en := deadletter.EntryOf(&d)
+				if en.Reason != warren.ReasonRequeueLimit || en.OriginalRoutingKey != topic || !en.HasOrigin ||
+					en.Attempt != 3 || en.MessageID != first.ID || !strings.Contains(en.Error, "nacked by the consumer") {
+					t.Errorf("dead-letter entry: %+v", en)
+				}
+				if age := time.Since(en.FailedAt); en.FailedAt.IsZero() || age < -2*time.Second || age > time.Minute {
+					t.Errorf("dead-letter failed-at %v (header %T)", en.FailedAt, d.Headers[warren.HeaderFailedAt])
+				}
+				if en.Queue+".dlq" != dlq {
+					t.Errorf("dead-letter queue header %q; want the queue of %s", en.Queue, dlq)
 				}
 				if string(d.Body) != `{"id":"p-1"}` {
 					t.Errorf("dead-letter body %q", d.Body)

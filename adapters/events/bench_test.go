@@ -94,7 +94,7 @@ func BenchmarkConsume(b *testing.B) {
 // mustConsumer builds (without starting) a consumer of group, for its
 // topology.
 func mustConsumer(b *testing.B, e *env, topic, group string) *consumer {
-	c, err := e.stream.newConsumer(topic, consumeOptions{group: group, ctx: context.Background()})
+	c, err := e.stream.newConsumer(topic, ConsumeOptions{Group: group, Context: context.Background()})
 	if err != nil {
 		b.Fatal(err)
 	}

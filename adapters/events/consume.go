@@ -19,21 +19,23 @@ const (
 
 // Consume starts a consumer of topic and returns the channel it delivers
 // events on. The channel is closed when the consumer stops: when the
-// WithContext context ends, the Stream is closed, or the client is closed.
+// ConsumeContext context ends, the stream is closed, or the client is
+// closed.
 //
 // Without WithGroup the consumer reads the topic's stream queue and gets
 // every event published from now on (or from WithOffset's time); with
 // WithGroup it shares the group's queue with the group's other consumers.
 // Consume returns once the consumer is attached, so events published after
 // it returns are delivered.
-func (s *Stream) Consume(topic string, opts ...ConsumeOption) (<-chan Event, error) {
+func (s *RabbitStream) Consume(topic string, opts ...ConsumeOption) (<-chan Event, error) {
 	if err := ValidateTopic(topic); err != nil {
 		return nil, err
 	}
-	o := consumeOptions{autoAck: true, retryLimit: -1, prefetch: defaultPrefetch}
+	o := ConsumeOptions{AutoAck: true, Prefetch: defaultPrefetch}
 	for _, opt := range opts {
-		opt.applyConsume(&o)
+		opt(&o)
 	}
+	o.RetryLimit, o.CustomRetries = o.GetRetryLimit(), true
 	if err := checkConsumeOptions(&o); err != nil {
 		return nil, err
 	}
@@ -45,58 +47,58 @@ func (s *Stream) Consume(topic string, opts ...ConsumeOption) (<-chan Event, err
 		c.cancel()
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, s.cfg.timeout)
+	ctx, cancel := context.WithTimeout(c.ctx, s.options.Timeout)
 	defer cancel()
 	sess, deliveries, err := c.start(ctx)
 	if err != nil {
 		c.cancel()
 		s.unregister(c)
-		return nil, fmt.Errorf("events: consume %q: %w", topic, err)
+		return nil, fmt.Errorf("warren/events: consume %q: %w", topic, err)
 	}
 	go c.run(sess, deliveries)
 	return c.out, nil
 }
 
-func checkConsumeOptions(o *consumeOptions) error {
-	if err := validateGroup(o.group); err != nil {
+func checkConsumeOptions(o *ConsumeOptions) error {
+	if err := validateGroup(o.Group); err != nil {
 		return err
 	}
-	if o.group != "" && !o.offset.IsZero() {
+	if o.Group != "" && !o.Offset.IsZero() {
 		return ErrGroupOffset
 	}
-	if o.ackWait < 0 {
-		return fmt.Errorf("%w: ack wait %v is negative", ErrInvalidOption, o.ackWait)
+	if o.AckWait < 0 {
+		return fmt.Errorf("%w: ack wait %v is negative", ErrInvalidOption, o.AckWait)
 	}
-	if o.ackWait == 0 {
-		o.ackWait = defaultAckWait
+	if o.AckWait == 0 {
+		o.AckWait = defaultAckWait
 	}
-	if o.retryLimit < -1 {
-		return fmt.Errorf("%w: retry limit %d (use -1 for no limit)", ErrInvalidOption, o.retryLimit)
+	if o.RetryLimit < -1 {
+		return fmt.Errorf("%w: retry limit %d (use -1 for no limit)", ErrInvalidOption, o.RetryLimit)
 	}
-	if o.prefetch < 1 || o.prefetch > 65535 {
-		return fmt.Errorf("%w: prefetch %d is not in 1..65535", ErrInvalidOption, o.prefetch)
+	if o.Prefetch < 1 || o.Prefetch > 65535 {
+		return fmt.Errorf("%w: prefetch %d is not in 1..65535", ErrInvalidOption, o.Prefetch)
 	}
-	if o.ctx == nil {
-		o.ctx = context.Background()
+	if o.Context == nil {
+		o.Context = context.Background()
 	}
 	return nil
 }
 
 // newConsumer chooses the queue and the topology: the group's quorum queue
 // (with its dead-letter queue) or the topic's stream queue.
-func (s *Stream) newConsumer(topic string, o consumeOptions) (*consumer, error) {
+func (s *RabbitStream) newConsumer(topic string, o ConsumeOptions) (*consumer, error) {
 	sq := StreamQueue(s.exchange, topic)
 	if err := checkQueueName(topic, warren.DeadLetterQueue(sq)); err != nil {
 		return nil, err
 	}
-	c := &consumer{s: s, topic: topic, o: o, topo: s.topicTopology(topic), next: -1}
-	if o.group == "" {
+	c := &consumer{stream: s, topic: topic, o: o, topo: s.topicTopology(topic), next: -1}
+	if o.Group == "" {
 		c.fromStream = true
 		c.queue = sq
 		c.dlq = warren.DeadLetterQueue(sq)
 		c.topo.Queues = append(c.topo.Queues, warren.Queue{Name: c.dlq, Type: warren.Quorum, Durable: true})
 	} else {
-		c.queue = GroupQueue(s.exchange, o.group, topic)
+		c.queue = GroupQueue(s.exchange, o.Group, topic)
 		c.dlq = warren.DeadLetterQueue(c.queue)
 		if err := checkQueueName(topic, c.dlq); err != nil {
 			return nil, err
@@ -113,7 +115,7 @@ func (s *Stream) newConsumer(topic string, o consumeOptions) (*consumer, error) 
 	return c, nil
 }
 
-func (s *Stream) register(c *consumer) error {
+func (s *RabbitStream) register(c *consumer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -124,7 +126,7 @@ func (s *Stream) register(c *consumer) error {
 	return nil
 }
 
-func (s *Stream) unregister(c *consumer) {
+func (s *RabbitStream) unregister(c *consumer) {
 	s.mu.Lock()
 	_, ok := s.consumers[c]
 	delete(s.consumers, c)

@@ -19,9 +19,9 @@ import (
 // hands events to the user's channel, and starts again on a new channel
 // when the old one is lost.
 type consumer struct {
-	s          *Stream
+	stream     *RabbitStream
 	topic      string
-	o          consumeOptions
+	o          ConsumeOptions
 	fromStream bool
 	queue      string
 	dlq        string
@@ -72,7 +72,7 @@ func (c *consumer) init() {
 		c.tag = "events." + newID()
 	}
 	c.out = make(chan Event)
-	c.ctx, c.cancel = context.WithCancel(c.o.ctx)
+	c.ctx, c.cancel = context.WithCancel(c.o.Context)
 	c.live = map[*delivery]struct{}{}
 	c.wake = make(chan struct{}, 1)
 	c.timer = time.NewTimer(time.Hour)
@@ -82,18 +82,18 @@ func (c *consumer) init() {
 // start declares the topology, opens a channel and starts consuming,
 // waiting for a lost connection to recover up to ctx.
 func (c *consumer) start(ctx context.Context) (*session, <-chan amqp.Delivery, error) {
-	if err := c.s.ensureTopic(ctx, c.topic, c.restarts > 0); err != nil {
+	if err := c.stream.ensureTopic(ctx, c.topic, c.restarts > 0); err != nil {
 		return nil, nil, err
 	}
 	c.restarts++
-	if err := c.s.client.Declare(ctx, c.topo); err != nil {
+	if err := c.stream.client.Declare(ctx, c.topo); err != nil {
 		return nil, nil, err
 	}
-	ch, err := c.s.client.Channel(ctx)
+	ch, err := c.stream.client.Channel(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := ch.Qos(c.o.prefetch, 0, false); err != nil {
+	if err := ch.Qos(c.o.Prefetch, 0, false); err != nil {
 		_ = ch.Close()
 		return nil, nil, fmt.Errorf("set prefetch: %w", err)
 	}
@@ -121,8 +121,8 @@ func (c *consumer) startOffset() any {
 	switch {
 	case c.next >= 0:
 		return c.next
-	case !c.o.offset.IsZero():
-		return c.o.offset.Add(-offsetSlack).Truncate(time.Second)
+	case !c.o.Offset.IsZero():
+		return c.o.Offset.Add(-offsetSlack).Truncate(time.Second)
 	case !c.attachedAt.IsZero():
 		return c.attachedAt.Add(-time.Second).Truncate(time.Second)
 	default:
@@ -133,7 +133,7 @@ func (c *consumer) startOffset() any {
 // run serves sessions until the consumer stops, starting a new one after
 // each loss.
 func (c *consumer) run(sess *session, deliveries <-chan amqp.Delivery) {
-	defer c.s.unregister(c)
+	defer c.stream.unregister(c)
 	wait := 100 * time.Millisecond
 	for {
 		if c.serve(sess, deliveries) {
@@ -141,7 +141,7 @@ func (c *consumer) run(sess *session, deliveries <-chan amqp.Delivery) {
 			return
 		}
 		c.lose(sess)
-		c.s.cfg.onError(fmt.Errorf("events: consumer of %s lost its channel; restarting", c.queue))
+		c.stream.options.ErrorHandler(fmt.Errorf("warren/events: consumer of %s lost its channel; restarting", c.queue))
 		for {
 			var err error
 			sess, deliveries, err = c.start(c.ctx)
@@ -151,12 +151,12 @@ func (c *consumer) run(sess *session, deliveries <-chan amqp.Delivery) {
 			}
 			if c.ctx.Err() != nil || errors.Is(err, rabbitmq.ErrClosed) {
 				if c.ctx.Err() == nil {
-					c.s.cfg.onError(fmt.Errorf("events: consumer of %s stops: %w", c.queue, err))
+					c.stream.options.ErrorHandler(fmt.Errorf("warren/events: consumer of %s stops: %w", c.queue, err))
 				}
 				c.finish()
 				return
 			}
-			c.s.cfg.onError(fmt.Errorf("events: restart consumer of %s: %w", c.queue, err))
+			c.stream.options.ErrorHandler(fmt.Errorf("warren/events: restart consumer of %s: %w", c.queue, err))
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -224,7 +224,7 @@ func (c *consumer) accept(sess *session, m *amqp.Delivery) *delivery {
 			}
 			c.next = off + 1
 		}
-		if !c.o.offset.IsZero() && before(m, c.o.offset) {
+		if !c.o.Offset.IsZero() && before(m, c.o.Offset) {
 			_ = sess.ack(m.DeliveryTag)
 			return nil
 		}
@@ -232,10 +232,10 @@ func (c *consumer) accept(sess *session, m *amqp.Delivery) *delivery {
 	}
 	n, _ := warren.HeaderInt(m.Headers, brokerDeliveryCount)
 	d.base = int(n)
-	if !c.o.autoAck && c.o.retryLimit >= 0 && d.base > c.o.retryLimit {
-		why := fmt.Sprintf("returned to the queue %d times (retry limit %d)", d.base, c.o.retryLimit)
+	if !c.o.AutoAck && c.o.RetryLimit >= 0 && d.base > c.o.RetryLimit {
+		why := fmt.Sprintf("returned to the queue %d times (retry limit %d)", d.base, c.o.RetryLimit)
 		if err := c.deadLetter(d, d.base, why); err != nil {
-			c.s.cfg.onError(err)
+			c.stream.options.ErrorHandler(err)
 		}
 		return nil
 	}
@@ -278,7 +278,7 @@ func (c *consumer) lose(sess *session) {
 func (c *consumer) shutdown(sess *session) {
 	_ = sess.ch.Cancel(c.tag, false)
 	close(c.out)
-	deadline := time.Now().Add(c.s.cfg.shutdown)
+	deadline := time.Now().Add(c.stream.options.ShutdownTimeout)
 	for c.liveCount() > 0 && time.Now().Before(deadline) && !sess.dead.Load() {
 		select {
 		case <-sess.closes:

@@ -6,11 +6,19 @@ import (
 	"time"
 )
 
-// Event is one event as a consumer or a Store.Read sees it.
+// AckFunc settles an event as handled; see Event.SetAckFunc.
+type AckFunc func() error
+
+// NackFunc hands an event back; see Event.SetNackFunc.
+type NackFunc func() error
+
+// Event is one event as a consumer or a Store.Read sees it, with
+// go-micro's fields and methods.
 //
 // Events received from Consume in manual mode (WithAutoAck(false, ...))
 // must be settled with Ack or Nack; copies of an Event share that state.
-// In automatic mode, and for events from a Store, Ack and Nack do nothing.
+// In automatic mode, and for events from a Store, Ack and Nack do nothing
+// and return nil (go-micro's would call a nil function).
 type Event struct {
 	// ID identifies the event (the AMQP message id); redeliveries keep it.
 	ID string
@@ -25,32 +33,40 @@ type Event struct {
 	// Payload is the message body: JSON unless Publish was given a []byte.
 	Payload []byte
 
-	d       *delivery // nil when there is nothing to settle
-	gen     int       // which emission of d this copy is
-	attempt int
+	ackFunc  AckFunc
+	nackFunc NackFunc
+	attempt  int
 }
 
-// Ack marks the event handled. It returns ErrAlreadySettled if it was
-// already acked or nacked, ErrRedelivered if this copy's ack wait ran out
-// and the event was redelivered, ErrConnectionLost if the broker took a
-// grouped event back after a lost channel, and ErrClosed once the consumer
-// has stopped.
+// Ack marks the event handled. For an event from Consume in manual mode
+// it returns ErrAlreadySettled if it was already acked or nacked,
+// ErrRedelivered if this copy's ack wait ran out and the event was
+// redelivered, ErrConnectionLost if the broker took a grouped event back
+// after a lost channel, and ErrClosed once the consumer has stopped.
 func (e *Event) Ack() error {
-	if e.d == nil {
+	if e.ackFunc == nil {
 		return nil
 	}
-	return e.d.c.ack(e.d, e.gen)
+	return e.ackFunc()
 }
+
+// SetAckFunc sets what Ack does. Consume sets it for manual-mode events;
+// code that builds Events itself (a test double of Stream, say) sets its
+// own.
+func (e *Event) SetAckFunc(f AckFunc) { e.ackFunc = f }
 
 // Nack hands the event back for redelivery, or to the dead-letter queue
 // when WithRetryLimit's redeliveries are used up. Its errors are Ack's, or
 // the dead-letter publish's.
 func (e *Event) Nack() error {
-	if e.d == nil {
+	if e.nackFunc == nil {
 		return nil
 	}
-	return e.d.c.nack(e.d, e.gen, "nacked by the consumer")
+	return e.nackFunc()
 }
+
+// SetNackFunc sets what Nack does; see SetAckFunc.
+func (e *Event) SetNackFunc(f NackFunc) { e.nackFunc = f }
 
 // Attempt returns which delivery of the event this is, from 1 (for a
 // grouped event, counted by the broker across consumers); 0 for an event

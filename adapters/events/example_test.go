@@ -25,7 +25,7 @@ func ExampleNewStream() {
 }
 
 func ExampleStream_Publish() {
-	var stream *events.Stream // from events.NewStream
+	var stream events.Stream // from events.NewStream
 	type OrderPlaced struct {
 		ID    string
 		Total int
@@ -38,14 +38,14 @@ func ExampleStream_Publish() {
 }
 
 func ExampleStream_Consume() {
-	var stream *events.Stream // from events.NewStream
+	var stream events.Stream // from events.NewStream
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel() // stops the consumer and closes its channel
 	ch, err := stream.Consume("orders.placed",
 		events.WithGroup("billing"),               // share the work with billing's other instances
 		events.WithAutoAck(false, 30*time.Second), // ack each event; redelivered after 30s without
 		events.WithRetryLimit(5),                  // then to the dead-letter queue
-		events.WithContext(ctx))
+		events.ConsumeContext(ctx))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func ExampleStream_Consume() {
 }
 
 func ExampleStream_Consume_replay() {
-	var stream *events.Stream // from events.NewStream
+	var stream events.Stream // from events.NewStream
 	// Every retained event of the last hour, then the live ones.
 	ch, err := stream.Consume("orders.placed", events.WithOffset(time.Now().Add(-time.Hour)))
 	if err != nil {
@@ -100,7 +100,7 @@ func ExampleEvent_Unmarshal() {
 	fmt.Println(bad.Unmarshal(&order))
 	// Output:
 	// o-1
-	// events: cannot decode event payload: event e-2 on topic "orders.placed" into *struct { ID string }: invalid character 'o' in literal null (expecting 'u')
+	// warren/events: cannot decode event payload: event e-2 on topic "orders.placed" into *struct { ID string }: invalid character 'o' in literal null (expecting 'u')
 }
 
 func ExampleValidateTopic() {
@@ -109,6 +109,27 @@ func ExampleValidateTopic() {
 	fmt.Println(events.ValidateTopic(""))
 	// Output:
 	// <nil>
-	// events: invalid topic "orders.*": the word "*" is a wildcard; topics are literal routing keys
-	// events: missing topic
+	// warren/events: invalid topic "orders.*": the word "*" is a wildcard; topics are literal routing keys
+	// warren/events: missing topic
+}
+
+func ExamplePublish() {
+	var stream *events.RabbitStream // from events.NewStream
+	var store *events.RabbitStore   // from events.NewStore
+	// Set once at start-up; the package-level functions use them, as in
+	// go-micro.
+	events.DefaultStream, events.DefaultStore = stream, store
+	if err := events.Publish("orders.placed", map[string]string{"id": "o-1"}); err != nil {
+		log.Print(err)
+	}
+}
+
+func ExampleEvent_SetAckFunc() {
+	// A test double of a Stream hands out Events whose settlement it
+	// records.
+	ev := events.Event{ID: "e-1", Topic: "orders.placed"}
+	ev.SetAckFunc(func() error { fmt.Println("acked", ev.ID); return nil })
+	ev.SetNackFunc(func() error { fmt.Println("nacked", ev.ID); return nil })
+	_ = ev.Ack()
+	// Output: acked e-1
 }

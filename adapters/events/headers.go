@@ -19,12 +19,11 @@ const (
 	// timestamp property has whole seconds only).
 	HeaderEventTime = "x-warren-event-time"
 	// HeaderPublishedAt carries the publisher's clock at Publish, in Unix
-	// milliseconds: WithOffset replays by it.
+	// nanoseconds: WithOffset filters by it. (Releases before it had
+	// nanoseconds wrote milliseconds; values below 1e15 are read as such.)
 	HeaderPublishedAt = "x-warren-published-at"
 	// HeaderExpiresAt carries a stored event's expiry in Unix milliseconds.
 	HeaderExpiresAt = "x-warren-expires-at"
-	// headerFence marks a Store.Read's end-of-snapshot marker.
-	headerFence = "x-warren-fence"
 )
 
 // Broker-written headers that are not metadata.
@@ -67,7 +66,7 @@ func metadataHeaders(md map[string]string) (amqp.Table, error) {
 func publishing(id string, ts time.Time, h amqp.Table, payload []byte, contentType string) amqp.Publishing {
 	now := time.Now()
 	h[HeaderEventTime] = ts.UnixNano()
-	h[HeaderPublishedAt] = now.UnixMilli()
+	h[HeaderPublishedAt] = now.UnixNano()
 	return amqp.Publishing{
 		Headers:      h,
 		ContentType:  contentType,
@@ -108,47 +107,25 @@ func eventOf(d *amqp.Delivery, topic string) Event {
 	return ev
 }
 
+// millisecondsBelow tells the two units of HeaderPublishedAt apart: Unix
+// milliseconds stay below it until the year 33658, Unix nanoseconds have
+// been above it since 1970-01-12.
+const millisecondsBelow = 1e15
+
 // publishedAt returns when the event was published by the publisher's
 // clock, falling back on the AMQP timestamp; ok is false when neither is
 // there.
 func publishedAt(d *amqp.Delivery) (time.Time, bool) {
-	if ms, ok := warren.HeaderInt(d.Headers, HeaderPublishedAt); ok {
-		return time.UnixMilli(ms), true
+	if v, ok := warren.HeaderInt(d.Headers, HeaderPublishedAt); ok {
+		if v < millisecondsBelow {
+			return time.UnixMilli(v), true
+		}
+		return time.Unix(0, v), true
 	}
 	if !d.Timestamp.IsZero() {
 		return d.Timestamp, true
 	}
 	return time.Time{}, false
-}
-
-// deadLetterPublishing is the copy of d sent to a dead-letter queue: body,
-// properties and headers kept, the broker's delivery headers dropped, and
-// warren's reason headers added.
-func deadLetterPublishing(d *amqp.Delivery, queue, topic string, attempt int, why string) amqp.Publishing {
-	h := make(amqp.Table, len(d.Headers)+6)
-	for k, v := range d.Headers {
-		if k != brokerStreamOffset && k != brokerDeliveryCount {
-			h[k] = v
-		}
-	}
-	h[warren.HeaderReason] = "retry-limit"
-	h[warren.HeaderExceptionMessage] = warren.BoundedString(why, warren.MaxHeaderValue)
-	h[warren.HeaderAttempt] = int64(attempt)
-	h[warren.HeaderQueue] = queue
-	h[warren.HeaderFailedAt] = time.Now().UTC().Format(time.RFC3339Nano)
-	h[warren.HeaderOriginalExchange] = d.Exchange
-	h[warren.HeaderOriginalRoutingKey] = topic
-	return amqp.Publishing{
-		Headers:         h,
-		ContentType:     d.ContentType,
-		ContentEncoding: d.ContentEncoding,
-		DeliveryMode:    amqp.Persistent,
-		MessageId:       d.MessageId,
-		Timestamp:       d.Timestamp,
-		Type:            d.Type,
-		AppId:           d.AppId,
-		Body:            d.Body,
-	}
 }
 
 // newID returns a random UUID (version 4) in its canonical form.

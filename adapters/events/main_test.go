@@ -24,8 +24,8 @@ type env struct {
 	t      testing.TB
 	name   string // client, stream and store name
 	client *rabbitmq.Client
-	stream *Stream
-	store  *Store
+	stream *RabbitStream
+	store  *RabbitStore
 
 	mu     sync.Mutex
 	queues []string
@@ -102,7 +102,7 @@ func (e *env) consume(topic string, opts ...ConsumeOption) <-chan Event {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	e.t.Cleanup(cancel)
-	ch, err := e.stream.Consume(topic, append([]ConsumeOption{WithContext(ctx)}, opts...)...)
+	ch, err := e.stream.Consume(topic, append([]ConsumeOption{ConsumeContext(ctx)}, opts...)...)
 	if err != nil {
 		e.t.Fatalf("Consume(%q): %v", topic, err)
 	}

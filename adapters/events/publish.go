@@ -18,7 +18,7 @@ import (
 // An error after the message was sent (the channel lost before the
 // confirm) leaves it unknown whether the event was stored; publishing again
 // may duplicate it.
-func (s *Stream) Publish(topic string, msg any, opts ...PublishOption) error {
+func (s *RabbitStream) Publish(topic string, msg any, opts ...PublishOption) error {
 	if err := ValidateTopic(topic); err != nil {
 		return err
 	}
@@ -28,28 +28,28 @@ func (s *Stream) Publish(topic string, msg any, opts ...PublishOption) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	var o publishOptions
+	var o PublishOptions
 	for _, opt := range opts {
-		opt.applyPublish(&o)
+		opt(&o)
 	}
-	if o.timestamp.IsZero() {
-		o.timestamp = time.Now()
+	if o.Timestamp.IsZero() {
+		o.Timestamp = time.Now()
 	}
 	payload, contentType, err := encode(msg)
 	if err != nil {
 		return err
 	}
-	h, err := metadataHeaders(o.metadata)
+	h, err := metadataHeaders(o.Metadata)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := opContext(o.ctx, s.cfg)
+	ctx, cancel := opContext(o.Context, s.options)
 	defer cancel()
 	pub := &warren.Publishing{
 		Exchange:   s.exchange,
 		RoutingKey: topic,
 		Mandatory:  true, // the topic's stream queue must take it
-		Publishing: publishing(newID(), o.timestamp, h, payload, contentType),
+		Publishing: publishing(newID(), o.Timestamp, h, payload, contentType),
 	}
 	for attempt := 0; ; attempt++ {
 		// After an unroutable publish the stream queue was deleted under
@@ -62,7 +62,7 @@ func (s *Stream) Publish(topic string, msg any, opts ...PublishOption) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("events: publish to %q: %w", topic, err)
+			return fmt.Errorf("warren/events: publish to %q: %w", topic, err)
 		}
 		return nil
 	}

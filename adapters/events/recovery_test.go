@@ -129,7 +129,7 @@ func TestContextStopsConsumer(t *testing.T) {
 	e := newEnv(t)
 	topic := e.topic("ctx")
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := e.stream.Consume(topic, WithContext(ctx), WithAutoAck(false, time.Minute))
+	ch, err := e.stream.Consume(topic, ConsumeContext(ctx), WithAutoAck(false, time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,14 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/deadletter"
 )
 
 // delivery is one message a consumer received, through every time it is
@@ -36,7 +38,7 @@ type expiry struct {
 // to send. unprepare undoes it if the send did not happen.
 func (c *consumer) prepare(d *delivery) Event {
 	ev := eventOf(&d.msg, c.topic)
-	if c.o.autoAck {
+	if c.o.AutoAck {
 		ev.attempt = d.base + 1
 		return ev
 	}
@@ -44,8 +46,11 @@ func (c *consumer) prepare(d *delivery) Event {
 	d.gen++
 	d.requeued = false
 	c.live[d] = struct{}{}
-	ev.d, ev.gen, ev.attempt = d, d.gen, d.base+d.gen
+	gen := d.gen
+	ev.attempt = d.base + gen
 	c.mu.Unlock()
+	ev.SetAckFunc(func() error { return c.ack(d, gen) })
+	ev.SetNackFunc(func() error { return c.nack(d, gen, "nacked by the consumer") })
 	return ev
 }
 
@@ -53,7 +58,7 @@ func (c *consumer) prepare(d *delivery) Event {
 // grouped event is the broker's again; a stream event waits to be sent on
 // the next channel.
 func (c *consumer) unprepare(d *delivery, lost bool) {
-	if !c.o.autoAck {
+	if !c.o.AutoAck {
 		c.mu.Lock()
 		d.gen--
 		delete(c.live, d)
@@ -68,14 +73,14 @@ func (c *consumer) unprepare(d *delivery, lost bool) {
 
 // emitted settles an auto-acked event, or starts a manual one's ack wait.
 func (c *consumer) emitted(d *delivery) {
-	if c.o.autoAck {
+	if c.o.AutoAck {
 		_ = d.sess.ack(d.msg.DeliveryTag)
 		return
 	}
 	c.mu.Lock()
 	gen := d.gen
 	c.mu.Unlock()
-	c.expiries = append(c.expiries, expiry{d: d, gen: gen, at: time.Now().Add(c.o.ackWait)})
+	c.expiries = append(c.expiries, expiry{d: d, gen: gen, at: time.Now().Add(c.o.AckWait)})
 	if len(c.expiries) == 1 {
 		c.arm()
 	}
@@ -109,8 +114,8 @@ func (c *consumer) expire() {
 		e.d.expiredGen = e.gen
 		dl, attempt := c.requeueLocked(e.d)
 		c.mu.Unlock()
-		if err := c.afterRequeue(e.d, dl, attempt, fmt.Sprintf("not acked within %v", c.o.ackWait)); err != nil {
-			c.s.cfg.onError(err)
+		if err := c.afterRequeue(e.d, dl, attempt, fmt.Sprintf("not acked within %v", c.o.AckWait)); err != nil {
+			c.stream.options.ErrorHandler(err)
 		}
 	}
 	c.arm()
@@ -164,7 +169,7 @@ func (c *consumer) nack(d *delivery, gen int, why string) error {
 func (c *consumer) requeueLocked(d *delivery) (deadLetter bool, attempt int) {
 	delete(c.live, d)
 	attempt = d.base + d.gen
-	if c.o.retryLimit >= 0 && attempt > c.o.retryLimit {
+	if c.o.RetryLimit >= 0 && attempt > c.o.RetryLimit {
 		d.settled = true
 		return true, attempt
 	}
@@ -181,7 +186,7 @@ func (c *consumer) requeueLocked(d *delivery) (deadLetter bool, attempt int) {
 // of the group); or dead-letters it.
 func (c *consumer) afterRequeue(d *delivery, deadLetter bool, attempt int, why string) error {
 	if deadLetter {
-		return c.deadLetter(d, attempt, fmt.Sprintf("%s at delivery %d (retry limit %d)", why, attempt, c.o.retryLimit))
+		return c.deadLetter(d, attempt, fmt.Sprintf("%s at delivery %d (retry limit %d)", why, attempt, c.o.RetryLimit))
 	}
 	if c.fromStream {
 		c.pushRedeliver(d)
@@ -193,27 +198,26 @@ func (c *consumer) afterRequeue(d *delivery, deadLetter bool, attempt int, why s
 	return nil
 }
 
-// deadLetter publishes a copy of d to the dead-letter queue with warren's
-// reason headers, waits for the confirm, then acks d. If the publish fails,
-// a grouped event is nacked without requeue, so that its queue's
-// dead-letter exchange takes it; a stream event is handed out again, and
-// dead-lettering is tried again at its next nack or timeout.
+// deadLetter publishes a copy of d to the dead-letter queue, built by
+// deadletter.Publishing as the consumer engine's are (reason
+// warren.ReasonRequeueLimit, why as the error), waits for the confirm,
+// then acks d. If the publish fails, a grouped event is nacked without
+// requeue, so that its queue's dead-letter exchange takes it; a stream
+// event is handed out again, and dead-lettering is tried again at its
+// next nack or timeout.
 func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.stream.options.Timeout)
 	defer cancel()
-	err := c.s.client.Publisher().Publish(ctx, &warren.Publishing{
-		RoutingKey: c.dlq,
-		Mandatory:  true,
-		Publishing: deadLetterPublishing(&d.msg, c.queue, c.topic, attempt, why),
-	})
+	pub := deadletter.Publishing(c.failed(d, attempt), warren.ReasonRequeueLimit, errors.New(why), time.Now())
+	err := c.stream.client.Publisher().Publish(ctx, pub)
 	if err == nil {
 		_ = d.sess.ack(d.msg.DeliveryTag)
 		return nil
 	}
-	err = fmt.Errorf("events: dead-letter event %s to %s: %w", d.msg.MessageId, c.dlq, err)
+	err = fmt.Errorf("warren/events: dead-letter event %s to %s: %w", d.msg.MessageId, c.dlq, err)
 	if !c.fromStream {
 		if nerr := d.sess.nack(d.msg.DeliveryTag, false); nerr == nil {
-			c.s.cfg.onError(fmt.Errorf("%w; nacked it to the queue's dead-letter exchange instead", err))
+			c.stream.options.ErrorHandler(fmt.Errorf("%w; nacked it to the queue's dead-letter exchange instead", err))
 			return nil
 		}
 		return err
@@ -223,6 +227,38 @@ func (c *consumer) deadLetter(d *delivery, attempt int, why string) error {
 	c.mu.Unlock()
 	c.pushRedeliver(d)
 	return err
+}
+
+// failed is d as the warren.Message that deadletter.Publishing copies:
+// its properties, body and headers (less the broker's delivery headers),
+// consumed from c.queue, published to the topic, at delivery attempt.
+func (c *consumer) failed(d *delivery, attempt int) *warren.Message {
+	m := &d.msg
+	h := make(amqp.Table, len(m.Headers))
+	for k, v := range m.Headers {
+		if k != brokerStreamOffset && k != brokerDeliveryCount {
+			h[k] = v
+		}
+	}
+	return &warren.Message{
+		Exchange:        m.Exchange,
+		RoutingKey:      c.topic,
+		Queue:           c.queue,
+		Attempt:         attempt,
+		Headers:         h,
+		Body:            m.Body,
+		ContentType:     m.ContentType,
+		ContentEncoding: m.ContentEncoding,
+		DeliveryMode:    amqp.Persistent,
+		Priority:        m.Priority,
+		CorrelationID:   m.CorrelationId,
+		ReplyTo:         m.ReplyTo,
+		MessageID:       m.MessageId,
+		Timestamp:       m.Timestamp,
+		Type:            m.Type,
+		UserID:          m.UserId,
+		AppID:           m.AppId,
+	}
 }
 
 func (c *consumer) pushRedeliver(d *delivery) {

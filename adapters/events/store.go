@@ -10,35 +10,39 @@ import (
 	"github.com/warren-mq/warren/adapters/rabbitmq"
 )
 
-// Store keeps events per topic and reads them back in the order they were
-// written, in the manner of go-micro's events.Store. Each topic is a
+// RabbitStore is a Store on RabbitMQ: it keeps events per topic and reads
+// them back in the order they were first written, and a Write with an ID
+// already stored replaces that event, as go-micro's store does. Each topic is a
 // RabbitMQ stream queue "<name>.store.<topic>", written through the
 // default exchange: a Store is separate from a Stream, and writing to it
 // notifies no consumer. It is safe for concurrent use.
-type Store struct {
-	client *rabbitmq.Client
-	cfg    *config
+type RabbitStore struct {
+	client  *rabbitmq.Client
+	options *Options
 
 	topics *declarer
 }
 
-// NewStore returns a Store on client's connections. Topics' stream queues
-// are declared on first write.
-func NewStore(client *rabbitmq.Client, opts ...Option) (*Store, error) {
-	cfg := defaultConfig()
-	for _, o := range opts {
-		o.apply(cfg)
-	}
-	if err := validateName(cfg.name); err != nil {
+// NewStore returns a store on client's connections. Topics' stream queues
+// are declared on first write. A StoreOptions.Backup is refused with
+// ErrUnsupported (see Backup).
+func NewStore(client *rabbitmq.Client, opts ...StoreOption) (*RabbitStore, error) {
+	cfg := NewOptions(opts...)
+	if err := validateName(cfg.Name); err != nil {
 		return nil, err
 	}
-	return &Store{client: client, cfg: cfg, topics: newDeclarer()}, nil
+	if cfg.Backup != nil {
+		return nil, fmt.Errorf("%w: StoreOptions.Backup (the events are in the broker's replicated stream queues; back the broker up)", ErrUnsupported)
+	}
+	return &RabbitStore{client: client, options: cfg, topics: newDeclarer()}, nil
 }
 
-// Queue returns the stream queue that holds topic.
-func (st *Store) Queue(topic string) string { return StoreQueue(st.cfg.name, topic) }
+var _ Store = (*RabbitStore)(nil)
 
-func (st *Store) checkTopic(topic string) error {
+// Queue returns the stream queue that holds topic.
+func (st *RabbitStore) Queue(topic string) string { return StoreQueue(st.options.Name, topic) }
+
+func (st *RabbitStore) checkTopic(topic string) error {
 	if err := ValidateTopic(topic); err != nil {
 		return err
 	}
@@ -47,23 +51,25 @@ func (st *Store) checkTopic(topic string) error {
 
 // Write stores event under event.Topic and returns once the broker has
 // confirmed it. An empty ID is filled with a new one and a zero Timestamp
-// with the current time, in event itself. The event expires after
+// with the current time, in event itself. An event whose ID is already
+// stored under the topic replaces it: Read returns the new one, at the
+// place of the first (the old one stays on disk until retention drops it). The event expires after
 // WithTTL's duration (the store's WithDefaultTTL when not given): Read no
 // longer returns it, though it stays on disk until the stream's retention
 // drops it.
-func (st *Store) Write(event *Event, opts ...WriteOption) error {
+func (st *RabbitStore) Write(event *Event, opts ...WriteOption) error {
 	if event == nil {
 		return fmt.Errorf("%w: nil event", ErrInvalidOption)
 	}
 	if err := st.checkTopic(event.Topic); err != nil {
 		return err
 	}
-	o := writeOptions{ttl: st.cfg.defaultTTL}
+	o := WriteOptions{TTL: st.options.TTL}
 	for _, opt := range opts {
-		opt.applyWrite(&o)
+		opt(&o)
 	}
-	if o.ttl < 0 {
-		return fmt.Errorf("%w: TTL %v is negative", ErrInvalidOption, o.ttl)
+	if o.TTL < 0 {
+		return fmt.Errorf("%w: TTL %v is negative", ErrInvalidOption, o.TTL)
 	}
 	h, err := metadataHeaders(event.Metadata)
 	if err != nil {
@@ -76,25 +82,25 @@ func (st *Store) Write(event *Event, opts ...WriteOption) error {
 		event.Timestamp = time.Now()
 	}
 	pub := publishing(event.ID, event.Timestamp, h, event.Payload, "")
-	if o.ttl > 0 {
-		pub.Headers[HeaderExpiresAt] = time.Now().Add(o.ttl).UnixMilli()
+	if o.TTL > 0 {
+		pub.Headers[HeaderExpiresAt] = time.Now().Add(o.TTL).UnixMilli()
 	}
-	ctx, cancel := opContext(o.ctx, st.cfg)
+	ctx, cancel := opContext(o.Context, st.options)
 	defer cancel()
 	if err := st.publish(ctx, event.Topic, &warren.Publishing{RoutingKey: st.Queue(event.Topic), Mandatory: true, Publishing: pub}); err != nil {
-		return fmt.Errorf("events: store write to %q: %w", event.Topic, err)
+		return fmt.Errorf("warren/events: store write to %q: %w", event.Topic, err)
 	}
 	return nil
 }
 
 // publish sends p to topic's stream queue, declaring it first.
-func (st *Store) publish(ctx context.Context, topic string, p *warren.Publishing) error {
+func (st *RabbitStore) publish(ctx context.Context, topic string, p *warren.Publishing) error {
 	for attempt := 0; ; attempt++ {
 		// After an unroutable publish the queue was deleted under us:
 		// declare it again.
 		q := st.Queue(topic)
 		err := st.topics.ensure(ctx, topic, attempt > 0, func() error {
-			return declareStream(ctx, st.client, q, warren.Topology{Queues: []warren.Queue{streamQueueDecl(q, st.cfg)}})
+			return declareStream(ctx, st.client, q, warren.Topology{Queues: []warren.Queue{streamQueueDecl(q, st.options)}})
 		})
 		if err != nil {
 			return err

@@ -11,14 +11,14 @@ import (
 
 // publishRange publishes events first..last-1 (payload: the number as 4
 // bytes) from 64 goroutines, so that publisher confirms overlap.
-func publishRange(t testing.TB, s *Stream, topic string, first, last int) {
+func publishRange(t testing.TB, s *RabbitStream, topic string, first, last int) {
 	t.Helper()
 	publishWith(t, s, topic, first, last, 64)
 }
 
 // publishWith is publishRange with a number of goroutines; with one, the
 // events are published in order.
-func publishWith(t testing.TB, s *Stream, topic string, first, last, workers int) {
+func publishWith(t testing.TB, s *RabbitStream, topic string, first, last, workers int) {
 	t.Helper()
 	var next atomic.Int64
 	next.Store(int64(first))
@@ -169,7 +169,7 @@ func TestConcurrentFirstPublish(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for i := 0; i < 32; i++ {
-		for _, s := range []*Stream{e.stream, other.stream} {
+		for _, s := range []*RabbitStream{e.stream, other.stream} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -8,8 +8,9 @@
 // them back after that one expired.
 //
 // Run it with `go run ./examples/events` against AMQP_URL (default
-// amqp://guest:guest@127.0.0.1:5672/). It uses a stream and store name of
-// its own, deletes what it declared, and exits.
+// amqp://guest:guest@127.0.0.1:5672/). Every queue and exchange it
+// declares is named after -prefix (default: events-demo- and a random
+// suffix); it deletes them before it exits unless -keep is given.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -35,13 +37,18 @@ type OrderPlaced struct {
 const topic = "orders.placed"
 
 func main() {
-	if err := run(); err != nil {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	prefix := flag.String("prefix", "events-demo-"+hex.EncodeToString(b[:]), "the start of every name the demo declares (its stream and store name)")
+	keep := flag.Bool("keep", false, "leave the queues and exchange in the broker for inspection")
+	flag.Parse()
+	if err := run(*prefix, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "events demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(name string, keep bool) error {
 	url := os.Getenv("AMQP_URL")
 	if url == "" {
 		url = "amqp://guest:guest@127.0.0.1:5672/"
@@ -49,15 +56,16 @@ func run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	name := "events-demo-" + hex.EncodeToString(b[:])
 	client, err := rabbitmq.Dial(ctx, url, rabbitmq.WithName(name))
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	defer cleanup(client, name)
+	if keep {
+		defer fmt.Println("kept the queues and exchange named", name+"...")
+	} else {
+		defer cleanup(client, name)
+	}
 
 	stream, err := events.NewStream(client, events.WithName(name))
 	if err != nil {
@@ -69,7 +77,7 @@ func run() error {
 	// The group's queue exists from its first Consume on: start the
 	// member before publishing.
 	billing, err := stream.Consume(topic, events.WithGroup("billing"),
-		events.WithAutoAck(false, 10*time.Second), events.WithContext(ctx))
+		events.WithAutoAck(false, 10*time.Second), events.ConsumeContext(ctx))
 	if err != nil {
 		return err
 	}
@@ -85,7 +93,7 @@ func run() error {
 	}
 
 	// A consumer without a group, started afterwards, replays from start.
-	replay, err := stream.Consume(topic, events.WithOffset(start), events.WithContext(ctx))
+	replay, err := stream.Consume(topic, events.WithOffset(start), events.ConsumeContext(ctx))
 	if err != nil {
 		return err
 	}
@@ -150,7 +158,8 @@ func next(ctx context.Context, ch <-chan events.Event) (events.Event, error) {
 	}
 }
 
-// cleanup deletes the queues and the exchange the demo declared.
+// cleanup deletes the queues and the exchange the demo declared (the
+// exchange only if nothing else is bound to it).
 func cleanup(client *rabbitmq.Client, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -165,5 +174,5 @@ func cleanup(client *rabbitmq.Client, name string) {
 	for _, q := range []string{group, warren.DeadLetterQueue(group), stream, warren.DeadLetterQueue(stream), events.StoreQueue(name, "audit")} {
 		_, _ = ch.QueueDelete(q, false, false, false)
 	}
-	_ = ch.ExchangeDelete(ex, false, false)
+	_ = ch.ExchangeDelete(ex, true, false)
 }

@@ -8,7 +8,8 @@
 // fail once and are retried through a wait queue, one fails for good and
 // is dead-lettered, one follow-up event is published by a handler),
 // consumes them, prints the trace ids it saw and the warren_ metrics, and
-// exits, deleting the queues and exchange it declared:
+// exits, deleting the queues and exchange it declared (unless -keep; all
+// are named after -prefix, default observability-example-<pid>):
 //
 //	go run ./examples/observability
 //	go run ./examples/observability -serve -addr :9464   # then curl localhost:9464/metrics; Ctrl-C to stop
@@ -30,6 +31,8 @@ func main() {
 	addr := flag.String("addr", ":9464", "address to serve /metrics on")
 	serve := flag.Bool("serve", false, "keep consuming and serving /metrics until interrupted")
 	spans := flag.Bool("spans", true, "print every span as JSON (the stdout exporter)")
+	prefix := flag.String("prefix", fmt.Sprintf("observability-example-%d", os.Getpid()), "the start of every name the demo declares")
+	keep := flag.Bool("keep", false, "leave the queues and exchange in the broker for inspection")
 	flag.Parse()
 
 	url := os.Getenv("AMQP_URL")
@@ -38,7 +41,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, url, *addr, *serve, *spans); err != nil {
+	if err := run(ctx, url, *prefix, *addr, *serve, *spans, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "observability:", err)
 		stop()
 		os.Exit(1)

@@ -22,7 +22,7 @@ const retryDelay = 500 * time.Millisecond
 
 // run wires the observability stack, runs the demo and, with serve, keeps
 // consuming and serving /metrics until ctx is cancelled.
-func run(ctx context.Context, url, addr string, serve, printSpans bool) error {
+func run(ctx context.Context, url, name, addr string, serve, printSpans, keep bool) error {
 	logger, err := zap.NewDevelopment(zap.AddStacktrace(zapcore.DPanicLevel)) // no stack on every failed message
 	if err != nil {
 		return err
@@ -54,8 +54,6 @@ func run(ctx context.Context, url, addr string, serve, printSpans bool) error {
 		logger.Info("serving metrics", zap.String("url", "http://"+bound+"/metrics"))
 	}
 
-	// A unique name: other people may run the demo on the same broker.
-	name := fmt.Sprintf("observability-example-%d", os.Getpid())
 	settled := newSettleCounter(settlements)
 	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -75,7 +73,9 @@ func run(ctx context.Context, url, addr string, serve, printSpans bool) error {
 	if err != nil {
 		return err
 	}
-	defer deleteTopology(client, cons.Topology(), logger)
+	if !keep {
+		defer deleteTopology(client, cons.Topology(), logger)
+	}
 	runCtx, stopConsumer := context.WithCancel(context.Background())
 	defer stopConsumer()
 	runErr := make(chan error, 1)

@@ -12,12 +12,16 @@
 // Run it with `make demo` (which starts RabbitMQ if needed) or
 // `go run ./examples/orders` against AMQP_URL (default
 // amqp://guest:guest@127.0.0.1:5672/). It prints what each service
-// handled and exits.
+// handled and exits, deleting the services' queues (and the exchange, if
+// nothing else is bound to it) unless -keep is given. -prefix names the
+// stream (default "events", so the names above; `make examples` runs it
+// under a unique one).
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sync"
@@ -42,13 +46,16 @@ type OrderUpdated struct {
 }
 
 func main() {
-	if err := run(); err != nil {
+	prefix := flag.String("prefix", "events", "the stream's name: the exchange is <prefix>.topic.exchange")
+	keep := flag.Bool("keep", false, "leave the services' queues in the broker for inspection")
+	flag.Parse()
+	if err := run(*prefix, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "orders demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(stream string, keep bool) error {
 	url := os.Getenv("AMQP_URL")
 	if url == "" {
 		url = "amqp://guest:guest@127.0.0.1:5672/"
@@ -57,13 +64,13 @@ func run() error {
 	defer cancel()
 
 	log := newLog()
-	stat, err := newStatService(ctx, url, log)
+	stat, err := newStatService(ctx, url, stream, log)
 	if err != nil {
 		return err
 	}
-	shipping, err := newShippingService(ctx, url, log)
+	shipping, err := newShippingService(ctx, url, stream, log)
 	if err != nil {
-		return err
+		return errors.Join(err, stat.stop(keep))
 	}
 	services := []*service{stat, shipping}
 	for _, s := range services {
@@ -75,7 +82,8 @@ func run() error {
 		return err
 	}
 	defer orders.Close()
-	pub, err := orders.EventPublisher(ctx, rabbitmq.Routes(
+	exchange := warren.Exchange{Name: warren.StreamExchange(stream), Kind: warren.KindTopic, Durable: true}
+	pub, err := orders.NewPublisher(ctx, exchange, rabbitmq.Routes(
 		rabbitmq.Route[OrderCreated]("Order.Created"),
 		rabbitmq.Route[OrderUpdated]("Order.Updated"),
 	))
@@ -102,7 +110,7 @@ func run() error {
 			stat.handled(), shipping.handled(), err)
 	}
 	for _, s := range services {
-		if err := s.stop(); err != nil {
+		if err := s.stop(keep); err != nil {
 			return err
 		}
 	}
@@ -117,11 +125,12 @@ type service struct {
 	client   *rabbitmq.Client
 	consumer *rabbitmq.Consumer
 	done     chan error
+	started  bool
 	mu       sync.Mutex
 	count    int
 }
 
-func newService(ctx context.Context, url, name string, log *printer, mount func(r *warren.Router, s *service)) (*service, error) {
+func newService(ctx context.Context, url, stream, name string, log *printer, mount func(r *warren.Router, s *service)) (*service, error) {
 	client, err := rabbitmq.Dial(ctx, url, rabbitmq.WithName(name))
 	if err != nil {
 		return nil, err
@@ -130,7 +139,7 @@ func newService(ctx context.Context, url, name string, log *printer, mount func(
 	r := warren.NewRouter()
 	r.Use(middleware.Recover)
 	mount(r, s)
-	s.consumer, err = client.NewConsumerContext(ctx, r, rabbitmq.EventStream(name), rabbitmq.Workers(4))
+	s.consumer, err = client.NewConsumerContext(ctx, r, rabbitmq.Stream(stream, name), rabbitmq.Workers(4))
 	if err != nil {
 		_ = client.Close()
 		return nil, err
@@ -139,9 +148,9 @@ func newService(ctx context.Context, url, name string, log *printer, mount func(
 	return s, nil
 }
 
-func newStatService(ctx context.Context, url string, log *printer) (*service, error) {
+func newStatService(ctx context.Context, url, stream string, log *printer) (*service, error) {
 	var revenue int
-	return newService(ctx, url, "stat-service", log, func(r *warren.Router, s *service) {
+	return newService(ctx, url, stream, "stat-service", log, func(r *warren.Router, s *service) {
 		r.Handle("Order.Created", warren.Typed(func(ctx context.Context, e OrderCreated) error {
 			s.mu.Lock()
 			revenue += e.Total
@@ -154,8 +163,8 @@ func newStatService(ctx context.Context, url string, log *printer) (*service, er
 	})
 }
 
-func newShippingService(ctx context.Context, url string, log *printer) (*service, error) {
-	return newService(ctx, url, "shipping-service", log, func(r *warren.Router, s *service) {
+func newShippingService(ctx context.Context, url, stream string, log *printer) (*service, error) {
+	return newService(ctx, url, stream, "shipping-service", log, func(r *warren.Router, s *service) {
 		r.Handle("Order.Created", warren.Typed(func(ctx context.Context, e OrderCreated) error {
 			s.inc()
 			log.printf(s.name, "Order.Created %s: preparing a parcel for %s", e.OrderID, e.Customer)
@@ -182,17 +191,47 @@ func (s *service) handled() int {
 }
 
 func (s *service) start() {
+	s.started = true
 	go func() { s.done <- s.consumer.Run(context.Background()) }()
 }
 
-func (s *service) stop() error {
+// stop shuts the service's consumer down and, unless keep, deletes the
+// queues it declared and the exchange if nothing else is bound to it.
+func (s *service) stop(keep bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := s.consumer.Shutdown(ctx)
-	if runErr := <-s.done; runErr != nil {
-		err = errors.Join(err, runErr)
+	var err error
+	if s.started {
+		err = s.consumer.Shutdown(ctx)
+		if runErr := <-s.done; runErr != nil {
+			err = errors.Join(err, runErr)
+		}
+	}
+	if !keep {
+		err = errors.Join(err, deleteTopology(ctx, s.client, s.consumer.Topology()))
 	}
 	return errors.Join(err, s.client.Close())
+}
+
+// deleteTopology deletes t's queues, then its exchanges unless something
+// else is still bound to them (events.topic.exchange may be shared).
+func deleteTopology(ctx context.Context, client *rabbitmq.Client, t warren.Topology) error {
+	ch, err := client.Channel(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ch.Close() }()
+	for _, q := range t.Queues {
+		if _, err := ch.QueueDelete(q.Name, false, false, false); err != nil {
+			return fmt.Errorf("delete queue %s: %w", q.Name, err)
+		}
+	}
+	for _, e := range t.Exchanges {
+		if err := ch.ExchangeDelete(e.Name, true, false); err != nil {
+			return nil // in use by others (the channel is closed now)
+		}
+	}
+	return nil
 }
 
 func waitFor(ctx context.Context, cond func() bool) error {

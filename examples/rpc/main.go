@@ -18,9 +18,10 @@
 //
 // Request queues are durable by convention, so a real service keeps its
 // queue between restarts. This demo names its pricing service uniquely per
-// run (so that runs by several people on one broker do not answer each
-// other's requests) and deletes its queue, dead-letter queue and exchange on
-// exit, leaving nothing behind unless it is killed.
+// run (-prefix, default pricing-demo- and a random suffix, so that runs by
+// several people on one broker do not answer each other's requests) and
+// deletes its queue, dead-letter queue and exchange on exit unless -keep is
+// given, leaving nothing behind unless it is killed.
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -53,13 +55,16 @@ type Price struct {
 var prices = map[string]int{"A1": 1299, "B2": 450}
 
 func main() {
-	if err := run(); err != nil {
+	prefix := flag.String("prefix", "pricing-demo-"+suffix(), "the pricing service's name, the start of every name the demo declares")
+	keep := flag.Bool("keep", false, "leave the pricing service's queues and exchange in the broker for inspection")
+	flag.Parse()
+	if err := run(*prefix, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "rpc demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(service string, keep bool) error {
 	url := os.Getenv("AMQP_URL")
 	if url == "" {
 		url = "amqp://guest:guest@127.0.0.1:5672/"
@@ -69,13 +74,12 @@ func run() error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 
-	service := "pricing-demo-" + suffix()
 	pricing, err := startPricing(ctx, url, service)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := pricing.stop(); err != nil {
+		if err := pricing.stop(keep); err != nil {
 			fmt.Fprintln(os.Stderr, "pricing-service: stop:", err)
 		}
 	}()
@@ -155,16 +159,18 @@ func startPricing(ctx context.Context, url, name string) (*pricingService, error
 	return s, nil
 }
 
-// stop shuts the consumer down, deletes the demo's topology and closes the
-// client.
-func (s *pricingService) stop() error {
+// stop shuts the consumer down, deletes the demo's topology unless keep,
+// and closes the client.
+func (s *pricingService) stop(keep bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := s.consumer.Shutdown(ctx)
 	if runErr := <-s.done; runErr != nil {
 		err = errors.Join(err, runErr)
 	}
-	if ch, cerr := s.client.Channel(ctx); cerr == nil {
+	if keep {
+		fmt.Println("pricing-service: kept", warren.RequestQueue(s.name), "and its exchange")
+	} else if ch, cerr := s.client.Channel(ctx); cerr == nil {
 		queue := warren.RequestQueue(s.name)
 		for _, q := range []string{queue, warren.DeadLetterQueue(queue)} {
 			if _, derr := ch.QueueDelete(q, false, false, false); derr != nil {

@@ -11,6 +11,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 // ErrClosed is returned by operations on a closed client.
@@ -81,7 +82,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 	select {
 	case r := <-res:
 		if r.err != nil {
-			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redactURL(c.url), c.name, r.err)
+			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.URLs(c.url), c.name, r.err)
 		}
 		return r.conn, nil
 	case <-ctx.Done():
@@ -90,7 +91,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 				_ = r.conn.Close()
 			}
 		}()
-		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redactURL(c.url), c.name, ctx.Err())
+		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.URLs(c.url), c.name, ctx.Err())
 	}
 }
 
@@ -307,14 +308,3 @@ const closeTimeout = 5 * time.Second
 // flow control (connection.blocked, e.g. a memory alarm) until the caller's
 // context ended.
 var ErrBlocked = errors.New("warren/rabbitmq: connection blocked by the broker")
-
-func redactURL(url string) string {
-	u, err := amqp.ParseURI(url)
-	if err != nil {
-		return "<unparsable AMQP URL>"
-	}
-	if u.Password != "" {
-		u.Password = "xxxxx"
-	}
-	return u.String()
-}

@@ -23,12 +23,11 @@ var errNotRunning = errors.New("warren/rabbitmq: consumer is not running")
 // lost connections and channels by itself.
 type Consumer struct {
 	client   *Client
-	router   *warren.Router
 	spec     Spec
 	cfg      *consumerConfig
 	topology warren.Topology
 	tag      string
-	requeues *requeueCounter
+	proc     *processor
 
 	prefetch        atomic.Int64
 	prefetchChanged chan struct{}
@@ -40,7 +39,7 @@ type Consumer struct {
 	finished        chan struct{}  // closed when Run returns
 	runErr          error
 
-	pool *pool
+	workers *workers
 }
 
 // NewConsumer returns a consumer of spec's queue that dispatches to
@@ -72,14 +71,21 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 	}
 	cons := &Consumer{
 		client:   c,
-		router:   router,
 		spec:     spec,
 		cfg:      cfg,
 		topology: t,
 		tag:      fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, newMessageID()),
-		requeues: newRequeueCounter(4096),
 		stop:     make(chan struct{}),
 		deadline: make(chan time.Time, 1),
+		proc: &processor{
+			router:        router,
+			observer:      c.cfg.observer,
+			copies:        c.pool,
+			policy:        cfg.retry,
+			requeueLimit:  cfg.requeueLimit,
+			requeues:      newRequeueCounter(4096),
+			settleTimeout: defaultSettleTimeout,
+		},
 
 		prefetchChanged: make(chan struct{}, 1),
 		finished:        make(chan struct{}),
@@ -150,7 +156,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 
-	c.pool = newPool(c)
+	base := warren.ContextWithPublisher(context.Background(), c.client.publisher)
+	base = warren.ContextWithObserver(base, c.client.cfg.observer)
+	c.workers = newWorkers(base, c.proc, c.cfg.workers, c.cfg.orderBy, c.stop)
 	err := c.consumeLoop()
 	c.runErr = err
 	return err
@@ -189,14 +197,7 @@ func (c *Consumer) beginShutdown(deadline time.Time) {
 	})
 }
 
-func (c *Consumer) stopping() bool {
-	select {
-	case <-c.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Consumer) stopping() bool { return isClosed(c.stop) }
 
 // consumeLoop opens a channel, declares, consumes, and dispatches, again
 // and again across channel and connection losses, until shutdown.
@@ -204,36 +205,35 @@ func (c *Consumer) consumeLoop() error {
 	bo := c.client.cfg.newBackoff()
 	restarts := c.client.cfg.newRestartBackoff()
 	for {
-		sess, deliveries, err := c.start()
+		cc, deliveries, err := c.open()
 		if err != nil {
 			if c.stopping() || errors.Is(err, errStopping) {
-				return c.pool.close(nil, c.takeDeadline())
+				return c.finish(nil, c.takeDeadline())
 			}
 			var te *TopologyError
 			if errors.As(err, &te) || errors.Is(err, ErrClosed) {
-				_ = c.pool.close(nil, time.Now())
+				_ = c.finish(nil, time.Now())
 				return err
 			}
 			wait := bo.NextBackOff()
 			if wait == backoff.Stop {
-				_ = c.pool.close(nil, time.Now())
+				_ = c.finish(nil, time.Now())
 				return fmt.Errorf("warren/rabbitmq: consumer %s: giving up: %w", c.spec.Queue.Name, err)
 			}
 			select {
 			case <-time.After(wait):
 				continue
 			case <-c.stop:
-				return c.pool.close(nil, c.takeDeadline())
+				return c.finish(nil, c.takeDeadline())
 			}
 		}
 		started := time.Now()
-		if c.dispatch(sess, deliveries) {
-			return c.pool.close(sess, c.takeDeadline())
+		if c.dispatch(cc, deliveries) {
+			return c.finish(cc, c.takeDeadline())
 		}
 		// The channel is gone: its tags are dead. Handlers still running
 		// finish; their settlements are dropped and the broker redelivers.
-		sess.kill()
-		_ = sess.ch.Close() // after a consumer cancel the channel is still open
+		cc.abandon()
 		if time.Since(started) >= healthySession {
 			bo.Reset()
 			restarts.Reset()
@@ -250,9 +250,25 @@ func (c *Consumer) consumeLoop() error {
 		select {
 		case <-time.After(wait):
 		case <-c.stop:
-			return c.pool.close(nil, c.takeDeadline())
+			return c.finish(nil, c.takeDeadline())
 		}
 	}
+}
+
+// finish shuts the consumer down: it stops receiving on cc (basic.cancel),
+// waits for in-flight handlers until deadline (then cancels their context
+// and waits a little more), flushes cc's acks and closes it, which returns
+// prefetched messages no handler started to the queue.
+func (c *Consumer) finish(cc *consumeChannel, deadline time.Time) error {
+	if cc != nil {
+		cc.cancel()
+	}
+	err := c.workers.drain(deadline, c.cfg.abortGrace, c.spec.Queue.Name)
+	if cc != nil {
+		cc.finish()
+	}
+	c.workers.close(err == nil)
+	return err
 }
 
 // healthySession is how long a consuming channel must have lived for its
@@ -270,9 +286,8 @@ func (c *Consumer) takeDeadline() time.Time {
 	}
 }
 
-// start opens a channel, declares the topology, sets the prefetch and
-// starts consuming.
-func (c *Consumer) start() (*session, <-chan amqp.Delivery, error) {
+// open opens the consuming channel: declare, prefetch, subscribe.
+func (c *Consumer) open() (*consumeChannel, <-chan amqp.Delivery, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -282,51 +297,51 @@ func (c *Consumer) start() (*session, <-chan amqp.Delivery, error) {
 		case <-ctx.Done():
 		}
 	}()
-	ch, _, err := c.client.consume.channel(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, errStopping
-		}
-		return nil, nil, err
+	setup := consumeSetup{
+		queue:     c.spec.Queue.Name,
+		tag:       c.tag,
+		prefetch:  int(c.prefetch.Load()),
+		ackBatch:  c.cfg.ackBatch,
+		ackFailed: c.ackFailed,
 	}
 	if !c.cfg.skipDeclare {
-		if err := declare(ch, c.topology); err != nil {
-			_ = ch.Close()
-			return nil, nil, err
-		}
+		setup.topology = &c.topology
 	}
-	if err := ch.Qos(int(c.prefetch.Load()), 0, false); err != nil {
-		_ = ch.Close()
-		return nil, nil, fmt.Errorf("warren/rabbitmq: set prefetch: %w", err)
+	cc, deliveries, err := openConsumeChannel(ctx, c.client.consume, setup)
+	if err != nil && ctx.Err() != nil {
+		return nil, nil, errStopping
 	}
-	deliveries, err := ch.ConsumeWithContext(context.Background(), c.spec.Queue.Name, c.tag, false, false, false, false, nil)
-	if err != nil {
-		_ = ch.Close()
-		return nil, nil, fmt.Errorf("warren/rabbitmq: consume %q: %w", c.spec.Queue.Name, err)
-	}
-	return newSession(ch, c.cfg.ackBatch), deliveries, nil
+	return cc, deliveries, err
 }
 
-// dispatch hands deliveries to the pool until the channel closes (false)
-// or a shutdown begins (true). A prefetch change resubscribes on the same
-// channel: the old subscription's deliveries are dispatched until the
-// library closes it, then the new one's.
-func (c *Consumer) dispatch(s *session, deliveries <-chan amqp.Delivery) (stopping bool) {
+// ackFailed reports an ack or nack the channel refused.
+func (c *Consumer) ackFailed(err error) {
+	c.observeConsumer(ConsumerEvent{Queue: c.spec.Queue.Name, Kind: ConsumerAckFailed, Err: err})
+}
+
+// dispatch hands deliveries to the workers until the channel closes
+// (false) or a shutdown begins (true). A prefetch change resubscribes on
+// the same channel: the old subscription's deliveries are dispatched until
+// the library closes it, then the new one's.
+func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery) (stopping bool) {
 	resubscribe := false
 	for {
 		select {
 		case d, ok := <-deliveries:
 			if ok {
-				if !c.pool.submit(s, &d) {
+				m := warren.AcquireMessage()
+				m.FromDelivery(&d, cc.queue)
+				cc.track(d.DeliveryTag)
+				if !c.workers.submit(job{m: m, tag: d.DeliveryTag, ch: cc}) {
 					return true
 				}
 				continue
 			}
-			if !resubscribe || s.ch.IsClosed() {
+			if !resubscribe || cc.closed() {
 				return c.stopping()
 			}
 			resubscribe = false
-			next, err := s.ch.ConsumeWithContext(context.Background(), c.spec.Queue.Name, c.tag, false, false, false, false, nil)
+			next, err := cc.subscribe()
 			if err != nil {
 				return c.stopping() // the channel is gone: start again
 			}
@@ -335,10 +350,7 @@ func (c *Consumer) dispatch(s *session, deliveries <-chan amqp.Delivery) (stoppi
 			if resubscribe {
 				continue
 			}
-			if err := s.ch.Qos(int(c.prefetch.Load()), 0, false); err != nil {
-				return c.stopping()
-			}
-			if err := s.ch.Cancel(c.tag, false); err != nil {
+			if err := cc.changePrefetch(int(c.prefetch.Load())); err != nil {
 				return c.stopping()
 			}
 			resubscribe = true

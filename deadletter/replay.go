@@ -110,6 +110,7 @@ var replayStripped = []string{
 	warren.HeaderQueue,
 	warren.HeaderReason,
 	warren.HeaderFailedAt,
+	DeliveryCountHeader,
 	"x-death",
 	"x-first-death-exchange",
 	"x-first-death-queue",

@@ -83,12 +83,16 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 			copies:        c.pool,
 			policy:        cfg.retry,
 			requeueLimit:  cfg.requeueLimit,
-			requeues:      newRequeueCounter(4096),
+			requeues:      newRequeueCounter(4096, spec.Queue.Type == warren.Quorum),
 			settleTimeout: defaultSettleTimeout,
 		},
 
 		prefetchChanged: make(chan struct{}, 1),
 		finished:        make(chan struct{}),
+	}
+	cons.proc.event = cons.observeConsumer
+	if !cfg.skipDeclare {
+		cons.proc.redeclare = func(ctx context.Context) error { return c.Declare(ctx, t) }
 	}
 	cons.prefetch.Store(int64(cfg.prefetch))
 	if !cfg.skipDeclare {
@@ -331,6 +335,7 @@ func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery)
 			if ok {
 				m := warren.AcquireMessage()
 				m.FromDelivery(&d, cc.queue)
+				trustOrigin(m, &d)
 				cc.track(d.DeliveryTag)
 				if !c.workers.submit(job{m: m, tag: d.DeliveryTag, ch: cc}) {
 					return true

@@ -20,6 +20,8 @@ type processor struct {
 	requeueLimit  int
 	requeues      *requeueCounter
 	settleTimeout time.Duration
+	redeclare     func(context.Context) error // declares the topology again; nil with SkipDeclare
+	event         func(ConsumerEvent)
 }
 
 // process serves j and settles it. ctx is every handler's context; it is

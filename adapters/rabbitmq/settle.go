@@ -56,7 +56,7 @@ func (p *processor) deadLetter(ctx context.Context, j job, reason string, cause 
 	ev.Action, ev.Reason = warren.ActionDeadLetter, reason
 	if err := p.republish(ctx, pub); err != nil {
 		ev.Err = errors.Join(cause, err)
-		p.republishFailed(j, err, ev)
+		p.republishFailed(ctx, j, err, ev)
 		return
 	}
 	j.ch.ack(j.tag)
@@ -73,7 +73,7 @@ func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, 
 	})
 	if err := p.republish(ctx, pub); err != nil {
 		ev.Action, ev.Reason, ev.Err = warren.ActionDeadLetter, warren.ReasonError, errors.Join(cause, err)
-		p.republishFailed(j, err, ev)
+		p.republishFailed(ctx, j, err, ev)
 		return
 	}
 	ev.Action = warren.ActionRetry
@@ -81,26 +81,64 @@ func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, 
 }
 
 // republishFailed settles a message whose dead-letter or retry copy was
-// not confirmed. Normally: nack without requeue, and the queue's
-// x-dead-letter-exchange takes it. But when the confirm was lost with the
-// publish channel (the copy may or may not exist) and the message has not
-// been redelivered yet, it is requeued once instead: the next delivery
-// settles it with warren's headers, rather than the broker dead-lettering
-// it without them. A copy that did arrive makes a duplicate, never a loss.
-func (p *processor) republishFailed(j job, err error, ev *warren.SettleEvent) {
-	if errors.Is(err, ErrConfirmLost) && !j.m.Redelivered {
+// not confirmed. warren nacks without requeue only where it knows a
+// dead-letter route exists:
+//   - the copy was unroutable even after the topology was declared again
+//     (the dead-letter or wait queue is missing and cannot be made): the
+//     queue's x-dead-letter-exchange routes to the same missing queue, so
+//     the message is requeued after a pause instead, and reported
+//     (ConsumerSettleRequeued);
+//   - the confirm was lost with the publish channel (the copy may or may
+//     not exist) and the message has not been redelivered yet: requeued
+//     once, so the next delivery settles it with warren's headers rather
+//     than the broker dead-lettering it without them. A copy that did
+//     arrive makes a duplicate, never a loss;
+//   - otherwise (a broker nack, headers that cannot fit a frame): nack
+//     without requeue, and the dead-letter exchange takes it.
+func (p *processor) republishFailed(ctx context.Context, j job, err error, ev *warren.SettleEvent) {
+	switch {
+	case errors.Is(err, warren.ErrUnroutable):
+		p.event(ConsumerEvent{Queue: j.m.Queue, Kind: ConsumerSettleRequeued, Route: j.m.Pattern, Err: err})
+		pause(ctx, unroutablePause)
 		j.ch.nack(j.tag, true)
 		ev.Action, ev.Reason = warren.ActionRequeue, ""
-		return
+	case errors.Is(err, ErrConfirmLost) && !j.m.Redelivered:
+		j.ch.nack(j.tag, true)
+		ev.Action, ev.Reason = warren.ActionRequeue, ""
+	default:
+		j.ch.nack(j.tag, false)
 	}
-	j.ch.nack(j.tag, false)
 }
 
+// unroutablePause is how long a worker holds a message whose settlement
+// copy has nowhere to go before requeueing it, so that a missing queue
+// makes a slow loop the Observer sees, not a hot one.
+const unroutablePause = time.Second
+
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// republish publishes a settlement copy and waits for its confirm. A copy
+// the broker returned as unroutable (its dead-letter or wait queue was
+// deleted) is published again once after the topology is declared again.
 func (p *processor) republish(ctx context.Context, pub *warren.Publishing) error {
 	if err := fitHeaders(pub); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.settleTimeout)
 	defer cancel()
-	return p.copies.send.Publish(ctx, pub)
+	err := p.copies.send.Publish(ctx, pub)
+	if errors.Is(err, warren.ErrUnroutable) && p.redeclare != nil {
+		if derr := p.redeclare(ctx); derr != nil {
+			return errors.Join(err, derr)
+		}
+		err = p.copies.send.Publish(ctx, pub)
+	}
+	return err
 }

@@ -41,6 +41,7 @@ type ackTracker struct {
 	mu        sync.Mutex
 	dead      bool
 	unsettled []uint64 // delivered, not settled; ascending
+	keys      []string // the routing key of each unsettled tag
 	due       []uint64 // settled by an ack that is not sent yet
 	armed     bool     // timer is running
 	firstErr  error
@@ -62,18 +63,34 @@ func newAckTracker(ch acker, batch int, onError func(error)) *ackTracker {
 
 // track records tag as delivered and unsettled. Tags are tracked in the
 // order the channel delivers them, before the delivery reaches a worker.
-func (t *ackTracker) track(tag uint64) {
+func (t *ackTracker) track(tag uint64) { t.trackKey(tag, "") }
+
+// trackKey is track for a delivery with routing key key, which
+// oldestKey reports.
+func (t *ackTracker) trackKey(tag uint64, key string) {
 	t.mu.Lock()
 	if !t.dead {
 		t.unsettled = append(t.unsettled, tag)
+		t.keys = append(t.keys, key)
 	}
 	t.mu.Unlock()
+}
+
+// oldestKey returns the routing key of the oldest unsettled delivery.
+func (t *ackTracker) oldestKey() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.keys) == 0 {
+		return ""
+	}
+	return t.keys[0]
 }
 
 // settledLocked removes tag from the unsettled tags.
 func (t *ackTracker) settledLocked(tag uint64) {
 	if i, ok := slices.BinarySearch(t.unsettled, tag); ok {
 		t.unsettled = slices.Delete(t.unsettled, i, i+1)
+		t.keys = slices.Delete(t.keys, i, i+1)
 	}
 }
 
@@ -168,7 +185,6 @@ func (t *ackTracker) kill() {
 	t.dead = true
 	t.gone.Store(true)
 	t.timer.Stop()
-	t.unsettled, t.due = nil, nil
 	t.mu.Unlock()
 }
 

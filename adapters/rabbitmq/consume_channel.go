@@ -80,7 +80,7 @@ func (cc *consumeChannel) changePrefetch(n int) error {
 }
 
 // track records a delivered tag before it goes to a worker.
-func (cc *consumeChannel) track(tag uint64) { cc.acks.track(tag) }
+func (cc *consumeChannel) track(d *amqp.Delivery) { cc.acks.trackKey(d.DeliveryTag, d.RoutingKey) }
 
 // ack settles tag as handled (coalesced).
 func (cc *consumeChannel) ack(tag uint64) { cc.acks.ack(tag) }

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
@@ -80,11 +79,11 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 		proc: &processor{
 			router:        router,
 			observer:      c.cfg.observer,
-			copies:        c.pool,
+			copies:        c.copies,
 			policy:        cfg.retry,
 			requeueLimit:  cfg.requeueLimit,
 			requeues:      newRequeueCounter(4096, spec.Queue.Type == warren.Quorum),
-			settleTimeout: defaultSettleTimeout,
+			settleTimeout: cfg.settleTimeout,
 		},
 
 		prefetchChanged: make(chan struct{}, 1),
@@ -203,62 +202,6 @@ func (c *Consumer) beginShutdown(deadline time.Time) {
 
 func (c *Consumer) stopping() bool { return isClosed(c.stop) }
 
-// consumeLoop opens a channel, declares, consumes, and dispatches, again
-// and again across channel and connection losses, until shutdown.
-func (c *Consumer) consumeLoop() error {
-	bo := c.client.cfg.newBackoff()
-	restarts := c.client.cfg.newRestartBackoff()
-	for {
-		cc, deliveries, err := c.open()
-		if err != nil {
-			if c.stopping() || errors.Is(err, errStopping) {
-				return c.finish(nil, c.takeDeadline())
-			}
-			var te *TopologyError
-			if errors.As(err, &te) || errors.Is(err, ErrClosed) {
-				_ = c.finish(nil, time.Now())
-				return err
-			}
-			wait := bo.NextBackOff()
-			if wait == backoff.Stop {
-				_ = c.finish(nil, time.Now())
-				return fmt.Errorf("warren/rabbitmq: consumer %s: giving up: %w", c.spec.Queue.Name, err)
-			}
-			select {
-			case <-time.After(wait):
-				continue
-			case <-c.stop:
-				return c.finish(nil, c.takeDeadline())
-			}
-		}
-		started := time.Now()
-		if c.dispatch(cc, deliveries) {
-			return c.finish(cc, c.takeDeadline())
-		}
-		// The channel is gone: its tags are dead. Handlers still running
-		// finish; their settlements are dropped and the broker redelivers.
-		cc.abandon()
-		if time.Since(started) >= healthySession {
-			bo.Reset()
-			restarts.Reset()
-			continue
-		}
-		// It died soon after it started, again and again perhaps: a message
-		// whose headers the client library cannot read fails the whole
-		// connection each time it is delivered. Wait longer before each try
-		// so that it cannot become a hot loop (docs/RELIABILITY.md).
-		wait := restarts.NextBackOff()
-		if wait == backoff.Stop {
-			wait = c.client.cfg.maxInterval
-		}
-		select {
-		case <-time.After(wait):
-		case <-c.stop:
-			return c.finish(nil, c.takeDeadline())
-		}
-	}
-}
-
 // finish shuts the consumer down: it stops receiving on cc (basic.cancel),
 // waits for in-flight handlers until deadline (then cancels their context
 // and waits a little more), flushes cc's acks and closes it, which returns
@@ -321,46 +264,4 @@ func (c *Consumer) open() (*consumeChannel, <-chan amqp.Delivery, error) {
 // ackFailed reports an ack or nack the channel refused.
 func (c *Consumer) ackFailed(err error) {
 	c.observeConsumer(ConsumerEvent{Queue: c.spec.Queue.Name, Kind: ConsumerAckFailed, Err: err})
-}
-
-// dispatch hands deliveries to the workers until the channel closes
-// (false) or a shutdown begins (true). A prefetch change resubscribes on
-// the same channel: the old subscription's deliveries are dispatched until
-// the library closes it, then the new one's.
-func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery) (stopping bool) {
-	resubscribe := false
-	for {
-		select {
-		case d, ok := <-deliveries:
-			if ok {
-				m := warren.AcquireMessage()
-				m.FromDelivery(&d, cc.queue)
-				trustOrigin(m, &d)
-				cc.track(d.DeliveryTag)
-				if !c.workers.submit(job{m: m, tag: d.DeliveryTag, ch: cc}) {
-					return true
-				}
-				continue
-			}
-			if !resubscribe || cc.closed() {
-				return c.stopping()
-			}
-			resubscribe = false
-			next, err := cc.subscribe()
-			if err != nil {
-				return c.stopping() // the channel is gone: start again
-			}
-			deliveries = next
-		case <-c.prefetchChanged:
-			if resubscribe {
-				continue
-			}
-			if err := cc.changePrefetch(int(c.prefetch.Load())); err != nil {
-				return c.stopping()
-			}
-			resubscribe = true
-		case <-c.stop:
-			return true
-		}
-	}
 }

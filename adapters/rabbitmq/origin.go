@@ -13,7 +13,7 @@ import (
 // queues. A retry copy keeps its original exchange and routing key in
 // x-original-* and its attempt in x-warren-attempt; only such a copy may
 // be dispatched by them. Anything else is dispatched by the exchange and
-// key it was published with, as attempt 1: otherwise a publisher allowed
+// key it was published with: otherwise a publisher allowed
 // to send Order.Created could reach the Admin.PurgeAll route by writing
 // x-original-routingKey, bypassing the broker's topic permissions.
 //
@@ -23,13 +23,13 @@ import (
 // its newest x-death entry, which the broker wrote, names a wait queue of
 // this queue with reason "expired".
 func trustOrigin(m *warren.Message, d *amqp.Delivery) {
-	if m.Attempt == 1 && m.Exchange == d.Exchange && m.RoutingKey == d.RoutingKey {
+	if m.Exchange == d.Exchange && m.RoutingKey == d.RoutingKey {
 		return // nothing was taken from headers
 	}
 	if fromOwnWaitQueue(d, m.Queue) {
 		return
 	}
-	m.Exchange, m.RoutingKey, m.Attempt = d.Exchange, d.RoutingKey, 1
+	m.Exchange, m.RoutingKey = d.Exchange, d.RoutingKey
 }
 
 func fromOwnWaitQueue(d *amqp.Delivery, queue string) bool {

@@ -16,9 +16,9 @@ import (
 type requeueCounter struct {
 	quorum bool
 	mu     sync.Mutex
-	max   int
-	count map[string]int
-	order []string
+	max    int
+	count  map[string]int
+	order  []string
 }
 
 func newRequeueCounter(max int, quorum bool) *requeueCounter {

@@ -9,11 +9,6 @@ import (
 	"github.com/warren-mq/warren/deadletter"
 )
 
-// defaultSettleTimeout bounds a dead-letter or retry republish; past it the
-// message is nacked without requeue and the queue's dead-letter exchange
-// takes it.
-const defaultSettleTimeout = 30 * time.Second
-
 // settle performs the settlement the handler's result asks for (see
 // warren.OutcomeOf and the table in docs/ARCHITECTURE.md) and reports it.
 func (p *processor) settle(ctx context.Context, j job, err error, took time.Duration) {
@@ -54,7 +49,7 @@ func (p *processor) settle(ctx context.Context, j job, err error, took time.Dura
 func (p *processor) deadLetter(ctx context.Context, j job, reason string, cause error, ev *warren.SettleEvent) {
 	pub := deadletter.Publishing(j.m, reason, cause, time.Now())
 	ev.Action, ev.Reason = warren.ActionDeadLetter, reason
-	if err := p.republish(ctx, pub); err != nil {
+	if err := p.republish(ctx, j.m, pub); err != nil {
 		ev.Err = errors.Join(cause, err)
 		p.republishFailed(ctx, j, err, ev)
 		return
@@ -71,7 +66,7 @@ func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, 
 	p.observer.ObserveRetry(warren.RetryEvent{
 		Queue: j.m.Queue, Pattern: j.m.Pattern, Attempt: j.m.Attempt, Delay: delay, Delayed: true, Err: cause,
 	})
-	if err := p.republish(ctx, pub); err != nil {
+	if err := p.republish(ctx, j.m, pub); err != nil {
 		ev.Action, ev.Reason, ev.Err = warren.ActionDeadLetter, warren.ReasonError, errors.Join(cause, err)
 		p.republishFailed(ctx, j, err, ev)
 		return
@@ -89,10 +84,14 @@ func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, 
 //     the message is requeued after a pause instead, and reported
 //     (ConsumerSettleRequeued);
 //   - the confirm was lost with the publish channel (the copy may or may
-//     not exist) and the message has not been redelivered yet: requeued
-//     once, so the next delivery settles it with warren's headers rather
-//     than the broker dead-lettering it without them. A copy that did
-//     arrive makes a duplicate, never a loss;
+//     not exist): requeued, so the next delivery settles it with warren's
+//     headers rather than the broker dead-lettering it without them; a
+//     redelivered message had its copy published again up to
+//     maxCopyAttempts times first, and is requeued after a pause and
+//     reported. A copy that did arrive makes a duplicate, never a loss;
+//   - the broker blocked the publish connection (flow control) or the
+//     settle timeout passed without a confirm: requeued, since a blocked
+//     broker is a wait, not a failure of the message;
 //   - otherwise (a broker nack, headers that cannot fit a frame): nack
 //     without requeue, and the dead-letter exchange takes it.
 func (p *processor) republishFailed(ctx context.Context, j job, err error, ev *warren.SettleEvent) {
@@ -102,7 +101,16 @@ func (p *processor) republishFailed(ctx context.Context, j job, err error, ev *w
 		pause(ctx, unroutablePause)
 		j.ch.nack(j.tag, true)
 		ev.Action, ev.Reason = warren.ActionRequeue, ""
-	case errors.Is(err, ErrConfirmLost) && !j.m.Redelivered:
+	case errors.Is(err, ErrBlocked) || errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		// The broker blocks publishers (flow control), or did not confirm
+		// within the settle timeout: a wait, not a failure of the message.
+		j.ch.nack(j.tag, true)
+		ev.Action, ev.Reason = warren.ActionRequeue, ""
+	case errors.Is(err, ErrConfirmLost):
+		if j.m.Redelivered { // and republish tried again: the channels keep failing
+			p.event(ConsumerEvent{Queue: j.m.Queue, Kind: ConsumerSettleRequeued, Route: j.m.Pattern, Err: err})
+			pause(ctx, unroutablePause)
+		}
 		j.ch.nack(j.tag, true)
 		ev.Action, ev.Reason = warren.ActionRequeue, ""
 	default:
@@ -124,21 +132,37 @@ func pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-// republish publishes a settlement copy and waits for its confirm. A copy
-// the broker returned as unroutable (its dead-letter or wait queue was
-// deleted) is published again once after the topology is declared again.
-func (p *processor) republish(ctx context.Context, pub *warren.Publishing) error {
+// republish publishes a settlement copy and waits for its confirm, within
+// the settle timeout. A copy whose confirm was lost with its channel is
+// published again if the message was already requeued once for that (a
+// duplicate, if the first did arrive, never a loss; see republishFailed); a
+// copy the broker returned as unroutable (its dead-letter or wait queue
+// was deleted) is published again after the topology is declared again.
+func (p *processor) republish(ctx context.Context, m *warren.Message, pub *warren.Publishing) error {
 	if err := fitHeaders(pub); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.settleTimeout)
 	defer cancel()
-	err := p.copies.send.Publish(ctx, pub)
-	if errors.Is(err, warren.ErrUnroutable) && p.redeclare != nil {
-		if derr := p.redeclare(ctx); derr != nil {
-			return errors.Join(err, derr)
+	redeclared := false
+	for attempt := 1; ; attempt++ {
+		err := p.copies.send.Publish(ctx, pub)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return err
+		case errors.Is(err, ErrConfirmLost) && m.Redelivered && attempt < maxCopyAttempts:
+			continue
+		case errors.Is(err, warren.ErrUnroutable) && p.redeclare != nil && !redeclared:
+			if derr := p.redeclare(ctx); derr != nil {
+				return errors.Join(err, derr)
+			}
+			redeclared = true
+		default:
+			return err
 		}
-		err = p.copies.send.Publish(ctx, pub)
 	}
-	return err
 }
+
+// maxCopyAttempts bounds the publishes of one settlement copy whose
+// confirms keep getting lost.
+const maxCopyAttempts = 3

@@ -33,11 +33,11 @@ func TestBrokerBlockedSettlementWaits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const n = 20
-	if err := publishAll(ctx, client.Publisher(), spec.Exchange.Name, "bad", "b", n, 4); err != nil {
-		t.Fatal(err)
-	}
 	cons, err := client.NewConsumer(r, spec, Workers(4), SettleTimeout(2*time.Second))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := publishAll(ctx, client.Publisher(), spec.Exchange.Name, "bad", "b", n, 4); err != nil {
 		t.Fatal(err)
 	}
 	brokertest.Rabbitmqctl(t, "set_vm_memory_high_watermark", "0.0001")

@@ -68,6 +68,7 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 	if err != nil {
 		return nil, err
 	}
+	t = quorumDeadLettering(t)
 	cons := &Consumer{
 		client:   c,
 		spec:     spec,

@@ -88,4 +88,3 @@ func (p *republisher) publish(ctx context.Context, e *Entry, d *amqp.Delivery) e
 	}
 	return nil
 }
-

@@ -66,6 +66,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 	}
 	amqpCfg := amqp.Config{
 		Heartbeat:       c.cfg.heartbeat,
+		FrameSize:       c.cfg.frameMax,
 		TLSClientConfig: c.cfg.tls,
 		Locale:          "en_US",
 		Properties: amqp.Table{
@@ -256,6 +257,20 @@ func (c *connection) channel(ctx context.Context) (*amqp.Channel, uint64, error)
 		// The connection died between current and Channel: wait again.
 	}
 }
+
+// frameSize returns the frame_max negotiated on the current connection,
+// or RabbitMQ's default when there is none yet.
+func (c *connection) frameSize() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil || c.conn.Config.FrameSize <= 0 {
+		return defaultFrameMax
+	}
+	return c.conn.Config.FrameSize
+}
+
+// defaultFrameMax is RabbitMQ's default frame_max.
+const defaultFrameMax = 131072
 
 // waitUnblocked waits until the broker is not blocking publishers on this
 // connection.

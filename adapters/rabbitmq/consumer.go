@@ -91,6 +91,7 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 		finished:        make(chan struct{}),
 	}
 	cons.proc.event = cons.observeConsumer
+	cons.proc.frameSize = c.publish.frameSize
 	if !cfg.skipDeclare {
 		cons.proc.redeclare = func(ctx context.Context) error { return c.Declare(ctx, t) }
 	}

@@ -22,6 +22,7 @@ type processor struct {
 	settleTimeout time.Duration
 	redeclare     func(context.Context) error // declares the topology again; nil with SkipDeclare
 	event         func(ConsumerEvent)
+	frameSize     func() int // frame_max negotiated on the publish connection
 }
 
 // process serves j and settles it. ctx is every handler's context; it is

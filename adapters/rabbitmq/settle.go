@@ -139,7 +139,7 @@ func pause(ctx context.Context, d time.Duration) {
 // copy the broker returned as unroutable (its dead-letter or wait queue
 // was deleted) is published again after the topology is declared again.
 func (p *processor) republish(ctx context.Context, m *warren.Message, pub *warren.Publishing) error {
-	if err := fitHeaders(pub); err != nil {
+	if err := fitHeaders(pub, p.frameSize()); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.settleTimeout)

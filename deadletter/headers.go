@@ -73,6 +73,11 @@ func copyTo(msg *warren.Message, queue string, h amqp.Table) *warren.Publishing 
 	return &warren.Publishing{RoutingKey: queue, Mandatory: true, Publishing: p}
 }
 
+// DeliveryCountHeader is the header in which a quorum queue counts the
+// deliveries of a message. Only the broker's value means anything, and only
+// in the queue that wrote it: copies drop it.
+const DeliveryCountHeader = "x-delivery-count"
+
 // annotate writes the failure headers shared by dead-letter and retry
 // copies into h, which the caller owns (nil is fine), and returns it.
 func annotate(h amqp.Table, msg *warren.Message, err error, now time.Time) amqp.Table {
@@ -99,6 +104,7 @@ func annotate(h amqp.Table, msg *warren.Message, err error, now time.Time) amqp.
 	h[warren.HeaderRoute] = bounded(msg.Route)
 	h[warren.HeaderQueue] = bounded(msg.Queue)
 	h[warren.HeaderFailedAt] = now.UTC().Truncate(time.Second)
+	delete(h, DeliveryCountHeader) // the copy is a new message in its queue
 	return h
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // ErrQueueNotFound is returned for a dead-letter queue that does not exist.
-var ErrQueueNotFound = errors.New("deadletter: queue not found")
+var ErrQueueNotFound = errors.New("warren/deadletter: queue not found")
 
 // Filter selects the messages of a dead-letter queue that an operation
 // works on.
@@ -66,7 +66,7 @@ func (in *Inspector) Depth(ctx context.Context, dlq string) (int, error) {
 	}
 	ch, err := in.conn.Channel()
 	if err != nil {
-		return 0, fmt.Errorf("deadletter: open channel: %w", err)
+		return 0, fmt.Errorf("warren/deadletter: open channel: %w", err)
 	}
 	defer ch.Close()
 	return depth(ch, dlq)
@@ -94,7 +94,7 @@ func (in *Inspector) Purge(ctx context.Context, dlq string) (int, error) {
 	}
 	ch, err := in.conn.Channel()
 	if err != nil {
-		return 0, fmt.Errorf("deadletter: open channel: %w", err)
+		return 0, fmt.Errorf("warren/deadletter: open channel: %w", err)
 	}
 	defer ch.Close()
 	if _, err := depth(ch, dlq); err != nil {
@@ -102,7 +102,7 @@ func (in *Inspector) Purge(ctx context.Context, dlq string) (int, error) {
 	}
 	n, err := ch.QueuePurge(dlq, false)
 	if err != nil {
-		return 0, fmt.Errorf("deadletter: purge %q: %w", dlq, err)
+		return 0, fmt.Errorf("warren/deadletter: purge %q: %w", dlq, err)
 	}
 	return n, nil
 }
@@ -117,7 +117,7 @@ func (in *Inspector) scan(ctx context.Context, dlq string, visit func(ch *amqp.C
 	}
 	ch, err := in.conn.Channel()
 	if err != nil {
-		return fmt.Errorf("deadletter: open channel: %w", err)
+		return fmt.Errorf("warren/deadletter: open channel: %w", err)
 	}
 	// Closing the channel requeues anything still unacknowledged, even if
 	// the nack below was never sent.
@@ -143,7 +143,7 @@ func (in *Inspector) scan(ctx context.Context, dlq string, visit func(ch *amqp.C
 		}
 		d, ok, err := ch.Get(dlq, false)
 		if err != nil {
-			return fmt.Errorf("deadletter: get from %q: %w", dlq, err)
+			return fmt.Errorf("warren/deadletter: get from %q: %w", dlq, err)
 		}
 		if !ok {
 			return nil
@@ -166,7 +166,7 @@ func depth(ch *amqp.Channel, dlq string) (int, error) {
 		if errors.As(err, &ae) && ae.Code == amqp.NotFound {
 			return 0, fmt.Errorf("%w: %q", ErrQueueNotFound, dlq)
 		}
-		return 0, fmt.Errorf("deadletter: inspect queue %q: %w", dlq, err)
+		return 0, fmt.Errorf("warren/deadletter: inspect queue %q: %w", dlq, err)
 	}
 	return q.Messages, nil
 }

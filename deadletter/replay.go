@@ -13,7 +13,7 @@ import (
 // ErrNoOrigin is reported for a message whose original exchange and routing
 // key are unknown (no x-original-* headers, no usable x-death): it cannot
 // be replayed.
-var ErrNoOrigin = errors.New("deadletter: original exchange and routing key unknown")
+var ErrNoOrigin = errors.New("warren/deadletter: original exchange and routing key unknown")
 
 // ReplayOptions selects what Replay moves.
 type ReplayOptions struct {
@@ -80,7 +80,7 @@ func (in *Inspector) Replay(ctx context.Context, dlq string, opts ReplayOptions)
 				break
 			}
 			if err := ch.Ack(d.DeliveryTag, false); err != nil {
-				err = fmt.Errorf("deadletter: replayed %q but could not remove it from %q, it is now in both: %w", e.MessageID, dlq, err)
+				err = fmt.Errorf("warren/deadletter: replayed %q but could not remove it from %q, it is now in both: %w", e.MessageID, dlq, err)
 				res.Failed = append(res.Failed, ReplayFailure{Entry: e, Err: err})
 				return true, err
 			}
@@ -92,7 +92,7 @@ func (in *Inspector) Replay(ctx context.Context, dlq string, opts ReplayOptions)
 		return res, err
 	}
 	if len(res.Failed) > 0 {
-		return res, fmt.Errorf("deadletter: %d of %d messages not replayed from %q, first: %w",
+		return res, fmt.Errorf("warren/deadletter: %d of %d messages not replayed from %q, first: %w",
 			len(res.Failed), len(res.Failed)+len(res.Replayed), dlq, res.Failed[0].Err)
 	}
 	return res, nil
@@ -110,6 +110,7 @@ var replayStripped = []string{
 	warren.HeaderQueue,
 	warren.HeaderReason,
 	warren.HeaderFailedAt,
+	DeliveryCountHeader,
 	"x-death",
 	"x-first-death-exchange",
 	"x-first-death-queue",

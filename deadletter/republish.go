@@ -2,7 +2,6 @@ package deadletter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -23,11 +22,11 @@ type republisher struct {
 func (p *republisher) open() error {
 	ch, err := p.conn.Channel()
 	if err != nil {
-		return fmt.Errorf("deadletter: open publish channel: %w", err)
+		return fmt.Errorf("warren/deadletter: open publish channel: %w", err)
 	}
 	if err := ch.Confirm(false); err != nil {
 		_ = ch.Close()
-		return fmt.Errorf("deadletter: confirm mode: %w", err)
+		return fmt.Errorf("warren/deadletter: confirm mode: %w", err)
 	}
 	// One publish is in flight at a time, and the broker sends its
 	// basic.return before its basic.ack: a buffer of one never blocks the
@@ -61,16 +60,16 @@ func (p *republisher) publish(ctx context.Context, e *Entry, d *amqp.Delivery) e
 	where := fmt.Sprintf("exchange %q routing key %q", e.OriginalExchange, e.OriginalRoutingKey)
 	dc, err := p.ch.PublishWithDeferredConfirmWithContext(ctx, e.OriginalExchange, e.OriginalRoutingKey, true, false, ReplayPublishing(d))
 	if err != nil {
-		return fmt.Errorf("deadletter: publish to %s: %w", where, err)
+		return fmt.Errorf("warren/deadletter: publish to %s: %w", where, err)
 	}
 	acked, err := dc.WaitContext(ctx)
 	if err != nil {
-		return fmt.Errorf("deadletter: publish to %s: no confirm: %w", where, err)
+		return fmt.Errorf("warren/deadletter: publish to %s: no confirm: %w", where, err)
 	}
 	select {
 	case r, ok := <-p.returns: // closed, not returned, when the channel closed
 		if ok {
-			return fmt.Errorf("deadletter: publish to %s: %w (%d %s)", where, warren.ErrUnroutable, r.ReplyCode, r.ReplyText)
+			return fmt.Errorf("warren/deadletter: publish to %s: %w (%d %s)", where, warren.ErrUnroutable, r.ReplyCode, r.ReplyText)
 		}
 	default:
 	}
@@ -80,14 +79,12 @@ func (p *republisher) publish(ctx context.Context, e *Entry, d *amqp.Delivery) e
 		select {
 		case ae, ok := <-p.closes:
 			if ok && ae != nil {
-				return fmt.Errorf("deadletter: publish to %s: %w", where, ae)
+				return fmt.Errorf("warren/deadletter: publish to %s: %w", where, ae)
 			}
-			return fmt.Errorf("deadletter: publish to %s: %w", where, amqp.ErrClosed)
+			return fmt.Errorf("warren/deadletter: publish to %s: %w", where, amqp.ErrClosed)
 		default:
-			return fmt.Errorf("deadletter: publish to %s: %w", where, errNacked)
+			return fmt.Errorf("warren/deadletter: publish to %s: nacked by the broker", where)
 		}
 	}
 	return nil
 }
-
-var errNacked = errors.New("the broker nacked the publish")

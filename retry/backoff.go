@@ -124,5 +124,5 @@ func (h *backoffHandler) report(ctx context.Context, msg *warren.Message, attemp
 // interrupted is the error returned when ctx ends while attempts are left:
 // errors.Is finds both ctx.Err() and the handler's last error in it.
 func interrupted(ctx context.Context, attempt int, last error) error {
-	return fmt.Errorf("warren: retry interrupted after attempt %d: %w (last error: %w)", attempt, ctx.Err(), last)
+	return fmt.Errorf("warren/retry: interrupted after attempt %d: %w (last error: %w)", attempt, ctx.Err(), last)
 }

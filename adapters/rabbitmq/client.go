@@ -18,7 +18,8 @@ type Client struct {
 	cfg       *config
 	consume   *connection
 	publish   *connection
-	pool      *publishPool
+	pool      *publishPool // handler and application publishes
+	copies    *publishPool // settlement copies (retry, dead letter), on channels of their own
 	publisher *Publisher
 
 	mu        sync.Mutex
@@ -53,6 +54,10 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.pool = newPublishPool(c.publish, cfg.publishChannels, cfg)
+	// A handler's bad publish (to a missing exchange, say) makes the broker
+	// close the channel it went out on, failing every confirm pending
+	// there; settlement copies must not share that fate.
+	c.copies = newPublishPool(c.publish, cfg.publishChannels, cfg)
 	c.publisher = &Publisher{pool: c.pool, codec: warren.JSON, routes: map[reflectType]string{}}
 	return c, nil
 }
@@ -134,6 +139,7 @@ func (c *Client) Close() error {
 	}
 	errs = append(errs, c.consume.close())
 	c.pool.wait()
+	c.copies.wait()
 	return errors.Join(errs...)
 }
 

@@ -9,6 +9,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/confirm"
 )
 
 // ErrNacked is returned when the broker refused a publish (basic.nack):
@@ -21,18 +22,11 @@ var ErrNacked = errors.New("warren/rabbitmq: publish nacked by the broker")
 var ErrConfirmLost = errors.New("warren/rabbitmq: channel closed before the broker confirmed the publish")
 
 // Confirmation is the pending broker confirm of one publish.
-type Confirmation struct {
-	seq      uint64
-	msgID    string
-	done     chan struct{}
-	ack      bool
-	returned bool
-	err      error
-}
+type Confirmation struct{ p *confirm.Pending }
 
 // Done is closed when the broker confirmed or refused the publish, or the
 // channel was lost.
-func (c *Confirmation) Done() <-chan struct{} { return c.done }
+func (c *Confirmation) Done() <-chan struct{} { return c.p.Done() }
 
 // Wait waits for the confirm and returns nil only if the broker took the
 // message: ErrUnroutable if a mandatory publish was returned, ErrNacked if
@@ -40,7 +34,7 @@ func (c *Confirmation) Done() <-chan struct{} { return c.done }
 // context's error.
 func (c *Confirmation) Wait(ctx context.Context) error {
 	select {
-	case <-c.done:
+	case <-c.p.Done():
 		return c.result()
 	case <-ctx.Done():
 		return fmt.Errorf("warren/rabbitmq: waiting for publish confirm: %w", ctx.Err())
@@ -48,12 +42,13 @@ func (c *Confirmation) Wait(ctx context.Context) error {
 }
 
 func (c *Confirmation) result() error {
+	acked, returned, err := c.p.Result()
 	switch {
-	case c.err != nil:
-		return c.err
-	case c.returned:
+	case err != nil:
+		return err
+	case returned:
 		return warren.ErrUnroutable
-	case !c.ack:
+	case !acked:
 		return ErrNacked
 	default:
 		return nil
@@ -63,19 +58,19 @@ func (c *Confirmation) result() error {
 // confirmBuffer is how many confirms the library may queue for listen.
 const confirmBuffer = 1024
 
-// confirmChannel is one channel in confirm mode. Publishes on it are
-// serialised (mu) so that each knows its sequence number; confirms and
-// returns are read by one goroutine, which is what lets a basic.return
-// (always sent before the basic.ack of the same message) mark its publish
-// before the confirm completes it.
+// confirmChannel is one channel in confirm mode, reopened when lost.
+// Publishes on it are serialised (mu) so that each knows its sequence
+// number. Every channel it opens has its own confirm.Tracker, read by one
+// goroutine: returns (matched to their publish by its stamped sequence
+// number) and confirms come in the order the broker sent them, so a
+// basic.return marks its publish before the confirm completes it, and a
+// new channel's confirms never complete an old channel's publishes.
 type confirmChannel struct {
 	conn *connection
 
-	mu sync.Mutex // serialises publishes and (re)opening
-	ch *amqp.Channel
-
-	pmu     sync.Mutex // guards pending; never held while blocking
-	pending []*Confirmation
+	mu      sync.Mutex // serialises publishes and (re)opening
+	ch      *amqp.Channel
+	tracker *confirm.Tracker // of ch
 	wg      *sync.WaitGroup
 }
 
@@ -100,16 +95,16 @@ func (cc *confirmChannel) open(ctx context.Context) error {
 	// in one goroutine, marks the return before it sees that confirm.
 	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, confirmBuffer))
 	returns := ch.NotifyReturn(make(chan amqp.Return))
-	cc.ch = ch
+	cc.ch, cc.tracker = ch, &confirm.Tracker{}
 	cc.wg.Add(1)
-	go cc.listen(confirms, returns, closes)
+	go listen(cc.wg, cc.tracker, confirms, returns, closes)
 	return nil
 }
 
-// listen completes pending publishes from the broker's returns and
-// confirms until the channel closes, then fails what is left.
-func (cc *confirmChannel) listen(confirms <-chan amqp.Confirmation, returns <-chan amqp.Return, closes <-chan *amqp.Error) {
-	defer cc.wg.Done()
+// listen completes t's publishes from the broker's returns and confirms
+// until the channel closes, then fails what is left.
+func listen(wg *sync.WaitGroup, t *confirm.Tracker, confirms <-chan amqp.Confirmation, returns <-chan amqp.Return, closes <-chan *amqp.Error) {
+	defer wg.Done()
 	for confirms != nil {
 		select {
 		case r, ok := <-returns:
@@ -117,13 +112,13 @@ func (cc *confirmChannel) listen(confirms <-chan amqp.Confirmation, returns <-ch
 				returns = nil
 				continue
 			}
-			cc.markReturned(r.MessageId)
+			t.Returned(r)
 		case c, ok := <-confirms:
 			if !ok {
 				confirms = nil
 				continue
 			}
-			cc.complete(c)
+			t.Confirmed(c)
 		}
 	}
 	// The library closes returns as it shuts the channel down; drain it so
@@ -140,40 +135,7 @@ func (cc *confirmChannel) listen(confirms <-chan amqp.Confirmation, returns <-ch
 		}
 	default:
 	}
-	cc.pmu.Lock()
-	lost := cc.pending
-	cc.pending = nil
-	cc.pmu.Unlock()
-	for _, p := range lost {
-		p.err = lostErr
-		close(p.done)
-	}
-}
-
-func (cc *confirmChannel) markReturned(msgID string) {
-	cc.pmu.Lock()
-	defer cc.pmu.Unlock()
-	for _, p := range cc.pending {
-		if !p.returned && p.msgID == msgID {
-			p.returned = true
-			return
-		}
-	}
-}
-
-func (cc *confirmChannel) complete(c amqp.Confirmation) {
-	cc.pmu.Lock()
-	var p *Confirmation
-	if len(cc.pending) > 0 && cc.pending[0].seq == c.DeliveryTag {
-		p = cc.pending[0]
-		cc.pending[0] = nil
-		cc.pending = cc.pending[1:]
-	}
-	cc.pmu.Unlock()
-	if p != nil {
-		p.ack = c.Ack
-		close(p.done)
-	}
+	t.Fail(lostErr)
 }
 
 // publish sends one message and returns its pending confirmation. If the
@@ -186,19 +148,19 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 		if err := cc.open(ctx); err != nil {
 			return nil, err
 		}
-		conf := &Confirmation{seq: cc.ch.GetNextPublishSeqNo(), msgID: p.MessageId, done: make(chan struct{})}
-		cc.pmu.Lock()
-		cc.pending = append(cc.pending, conf)
-		cc.pmu.Unlock()
-		err := cc.ch.PublishWithContext(ctx, p.Exchange, p.RoutingKey, p.Mandatory, false, p.Publishing)
+		seq := cc.ch.GetNextPublishSeqNo()
+		pending, err := cc.tracker.Add(seq)
+		if err != nil { // the channel closed under us: reopen
+			cc.ch = nil
+			continue
+		}
+		msg := p.Publishing
+		msg.Headers = confirm.Stamp(msg.Headers, seq)
+		err = cc.ch.PublishWithContext(ctx, p.Exchange, p.RoutingKey, p.Mandatory, false, msg)
 		if err == nil {
-			return conf, nil
+			return &Confirmation{p: pending}, nil
 		}
-		cc.pmu.Lock()
-		if n := len(cc.pending); n > 0 && cc.pending[n-1] == conf {
-			cc.pending = cc.pending[:n-1]
-		}
-		cc.pmu.Unlock()
+		cc.tracker.Cancel(pending)
 		if !errors.Is(err, amqp.ErrClosed) || ctx.Err() != nil {
 			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w", p.Exchange, p.RoutingKey, err)
 		}

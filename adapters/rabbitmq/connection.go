@@ -11,6 +11,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 // ErrClosed is returned by operations on a closed client.
@@ -65,6 +66,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 	}
 	amqpCfg := amqp.Config{
 		Heartbeat:       c.cfg.heartbeat,
+		FrameSize:       c.cfg.frameMax,
 		TLSClientConfig: c.cfg.tls,
 		Locale:          "en_US",
 		Properties: amqp.Table{
@@ -81,7 +83,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 	select {
 	case r := <-res:
 		if r.err != nil {
-			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redactURL(c.url), c.name, r.err)
+			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.URLs(c.url), c.name, r.err)
 		}
 		return r.conn, nil
 	case <-ctx.Done():
@@ -90,7 +92,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 				_ = r.conn.Close()
 			}
 		}()
-		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redactURL(c.url), c.name, ctx.Err())
+		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.URLs(c.url), c.name, ctx.Err())
 	}
 }
 
@@ -256,6 +258,20 @@ func (c *connection) channel(ctx context.Context) (*amqp.Channel, uint64, error)
 	}
 }
 
+// frameSize returns the frame_max negotiated on the current connection,
+// or RabbitMQ's default when there is none yet.
+func (c *connection) frameSize() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil || c.conn.Config.FrameSize <= 0 {
+		return defaultFrameMax
+	}
+	return c.conn.Config.FrameSize
+}
+
+// defaultFrameMax is RabbitMQ's default frame_max.
+const defaultFrameMax = 131072
+
 // waitUnblocked waits until the broker is not blocking publishers on this
 // connection.
 func (c *connection) waitUnblocked(ctx context.Context) error {
@@ -307,14 +323,3 @@ const closeTimeout = 5 * time.Second
 // flow control (connection.blocked, e.g. a memory alarm) until the caller's
 // context ended.
 var ErrBlocked = errors.New("warren/rabbitmq: connection blocked by the broker")
-
-func redactURL(url string) string {
-	u, err := amqp.ParseURI(url)
-	if err != nil {
-		return "<unparsable AMQP URL>"
-	}
-	if u.Password != "" {
-		u.Password = "xxxxx"
-	}
-	return u.String()
-}

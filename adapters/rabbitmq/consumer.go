@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
@@ -23,12 +22,11 @@ var errNotRunning = errors.New("warren/rabbitmq: consumer is not running")
 // lost connections and channels by itself.
 type Consumer struct {
 	client   *Client
-	router   *warren.Router
 	spec     Spec
 	cfg      *consumerConfig
 	topology warren.Topology
 	tag      string
-	requeues *requeueCounter
+	proc     *processor
 
 	prefetch        atomic.Int64
 	prefetchChanged chan struct{}
@@ -40,7 +38,7 @@ type Consumer struct {
 	finished        chan struct{}  // closed when Run returns
 	runErr          error
 
-	pool *pool
+	workers *workers
 }
 
 // NewConsumer returns a consumer of spec's queue that dispatches to
@@ -70,19 +68,32 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 	if err != nil {
 		return nil, err
 	}
+	t = quorumDeadLettering(t)
 	cons := &Consumer{
 		client:   c,
-		router:   router,
 		spec:     spec,
 		cfg:      cfg,
 		topology: t,
 		tag:      fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, newMessageID()),
-		requeues: newRequeueCounter(4096),
 		stop:     make(chan struct{}),
 		deadline: make(chan time.Time, 1),
+		proc: &processor{
+			router:        router,
+			observer:      c.cfg.observer,
+			copies:        c.copies,
+			policy:        cfg.retry,
+			requeueLimit:  cfg.requeueLimit,
+			requeues:      newRequeueCounter(4096, spec.Queue.Type == warren.Quorum),
+			settleTimeout: cfg.settleTimeout,
+		},
 
 		prefetchChanged: make(chan struct{}, 1),
 		finished:        make(chan struct{}),
+	}
+	cons.proc.event = cons.observeConsumer
+	cons.proc.frameSize = c.publish.frameSize
+	if !cfg.skipDeclare {
+		cons.proc.redeclare = func(ctx context.Context) error { return c.Declare(ctx, t) }
 	}
 	cons.prefetch.Store(int64(cfg.prefetch))
 	if !cfg.skipDeclare {
@@ -150,7 +161,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 
-	c.pool = newPool(c)
+	base := warren.ContextWithPublisher(context.Background(), c.client.publisher)
+	base = warren.ContextWithObserver(base, c.client.cfg.observer)
+	c.workers = newWorkers(base, c.proc, c.cfg.workers, c.cfg.orderBy, c.stop)
 	err := c.consumeLoop()
 	c.runErr = err
 	return err
@@ -189,70 +202,22 @@ func (c *Consumer) beginShutdown(deadline time.Time) {
 	})
 }
 
-func (c *Consumer) stopping() bool {
-	select {
-	case <-c.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Consumer) stopping() bool { return isClosed(c.stop) }
 
-// consumeLoop opens a channel, declares, consumes, and dispatches, again
-// and again across channel and connection losses, until shutdown.
-func (c *Consumer) consumeLoop() error {
-	bo := c.client.cfg.newBackoff()
-	restarts := c.client.cfg.newRestartBackoff()
-	for {
-		sess, deliveries, err := c.start()
-		if err != nil {
-			if c.stopping() || errors.Is(err, errStopping) {
-				return c.pool.close(nil, c.takeDeadline())
-			}
-			var te *TopologyError
-			if errors.As(err, &te) || errors.Is(err, ErrClosed) {
-				_ = c.pool.close(nil, time.Now())
-				return err
-			}
-			wait := bo.NextBackOff()
-			if wait == backoff.Stop {
-				_ = c.pool.close(nil, time.Now())
-				return fmt.Errorf("warren/rabbitmq: consumer %s: giving up: %w", c.spec.Queue.Name, err)
-			}
-			select {
-			case <-time.After(wait):
-				continue
-			case <-c.stop:
-				return c.pool.close(nil, c.takeDeadline())
-			}
-		}
-		started := time.Now()
-		if c.dispatch(sess, deliveries) {
-			return c.pool.close(sess, c.takeDeadline())
-		}
-		// The channel is gone: its tags are dead. Handlers still running
-		// finish; their settlements are dropped and the broker redelivers.
-		sess.kill()
-		_ = sess.ch.Close() // after a consumer cancel the channel is still open
-		if time.Since(started) >= healthySession {
-			bo.Reset()
-			restarts.Reset()
-			continue
-		}
-		// It died soon after it started, again and again perhaps: a message
-		// whose headers the client library cannot read fails the whole
-		// connection each time it is delivered. Wait longer before each try
-		// so that it cannot become a hot loop (docs/RELIABILITY.md).
-		wait := restarts.NextBackOff()
-		if wait == backoff.Stop {
-			wait = c.client.cfg.maxInterval
-		}
-		select {
-		case <-time.After(wait):
-		case <-c.stop:
-			return c.pool.close(nil, c.takeDeadline())
-		}
+// finish shuts the consumer down: it stops receiving on cc (basic.cancel),
+// waits for in-flight handlers until deadline (then cancels their context
+// and waits a little more), flushes cc's acks and closes it, which returns
+// prefetched messages no handler started to the queue.
+func (c *Consumer) finish(cc *consumeChannel, deadline time.Time) error {
+	if cc != nil {
+		cc.cancel()
 	}
+	err := c.workers.drain(deadline, c.cfg.abortGrace, c.spec.Queue.Name)
+	if cc != nil {
+		cc.finish()
+	}
+	c.workers.close(err == nil)
+	return err
 }
 
 // healthySession is how long a consuming channel must have lived for its
@@ -270,9 +235,8 @@ func (c *Consumer) takeDeadline() time.Time {
 	}
 }
 
-// start opens a channel, declares the topology, sets the prefetch and
-// starts consuming.
-func (c *Consumer) start() (*session, <-chan amqp.Delivery, error) {
+// open opens the consuming channel: declare, prefetch, subscribe.
+func (c *Consumer) open() (*consumeChannel, <-chan amqp.Delivery, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -282,68 +246,24 @@ func (c *Consumer) start() (*session, <-chan amqp.Delivery, error) {
 		case <-ctx.Done():
 		}
 	}()
-	ch, _, err := c.client.consume.channel(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, errStopping
-		}
-		return nil, nil, err
+	setup := consumeSetup{
+		queue:     c.spec.Queue.Name,
+		tag:       c.tag,
+		prefetch:  int(c.prefetch.Load()),
+		ackBatch:  c.cfg.ackBatch,
+		ackFailed: c.ackFailed,
 	}
 	if !c.cfg.skipDeclare {
-		if err := declare(ch, c.topology); err != nil {
-			_ = ch.Close()
-			return nil, nil, err
-		}
+		setup.topology = &c.topology
 	}
-	if err := ch.Qos(int(c.prefetch.Load()), 0, false); err != nil {
-		_ = ch.Close()
-		return nil, nil, fmt.Errorf("warren/rabbitmq: set prefetch: %w", err)
+	cc, deliveries, err := openConsumeChannel(ctx, c.client.consume, setup)
+	if err != nil && ctx.Err() != nil {
+		return nil, nil, errStopping
 	}
-	deliveries, err := ch.ConsumeWithContext(context.Background(), c.spec.Queue.Name, c.tag, false, false, false, false, nil)
-	if err != nil {
-		_ = ch.Close()
-		return nil, nil, fmt.Errorf("warren/rabbitmq: consume %q: %w", c.spec.Queue.Name, err)
-	}
-	return newSession(ch, c.cfg.ackBatch), deliveries, nil
+	return cc, deliveries, err
 }
 
-// dispatch hands deliveries to the pool until the channel closes (false)
-// or a shutdown begins (true). A prefetch change resubscribes on the same
-// channel: the old subscription's deliveries are dispatched until the
-// library closes it, then the new one's.
-func (c *Consumer) dispatch(s *session, deliveries <-chan amqp.Delivery) (stopping bool) {
-	resubscribe := false
-	for {
-		select {
-		case d, ok := <-deliveries:
-			if ok {
-				if !c.pool.submit(s, &d) {
-					return true
-				}
-				continue
-			}
-			if !resubscribe || s.ch.IsClosed() {
-				return c.stopping()
-			}
-			resubscribe = false
-			next, err := s.ch.ConsumeWithContext(context.Background(), c.spec.Queue.Name, c.tag, false, false, false, false, nil)
-			if err != nil {
-				return c.stopping() // the channel is gone: start again
-			}
-			deliveries = next
-		case <-c.prefetchChanged:
-			if resubscribe {
-				continue
-			}
-			if err := s.ch.Qos(int(c.prefetch.Load()), 0, false); err != nil {
-				return c.stopping()
-			}
-			if err := s.ch.Cancel(c.tag, false); err != nil {
-				return c.stopping()
-			}
-			resubscribe = true
-		case <-c.stop:
-			return true
-		}
-	}
+// ackFailed reports an ack or nack the channel refused.
+func (c *Consumer) ackFailed(err error) {
+	c.observeConsumer(ConsumerEvent{Queue: c.spec.Queue.Name, Kind: ConsumerAckFailed, Err: err})
 }

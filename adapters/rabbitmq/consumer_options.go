@@ -48,15 +48,17 @@ type consumerOptionFunc func(*consumerConfig)
 func (f consumerOptionFunc) applyConsumer(c *consumerConfig) { f(c) }
 
 type consumerConfig struct {
-	workers         int
-	prefetch        int
-	ackBatch        int
-	orderBy         func(*warren.Message) string
-	retry           retry.Policy
-	requeueLimit    int
-	shutdownTimeout time.Duration
-	abortGrace      time.Duration
-	skipDeclare     bool
+	workers              int
+	prefetch             int
+	ackBatch             int
+	orderBy              func(*warren.Message) string
+	retry                retry.Policy
+	requeueLimit         int
+	shutdownTimeout      time.Duration
+	abortGrace           time.Duration
+	skipDeclare          bool
+	settleTimeout        time.Duration
+	missingQueueAttempts int
 }
 
 // Defaults, chosen from the measurements in docs/ARCHITECTURE.md ("Defaults").
@@ -65,15 +67,22 @@ const (
 	DefaultPrefetch        = 128
 	DefaultRequeueLimit    = 5
 	DefaultShutdownTimeout = 30 * time.Second
+	DefaultSettleTimeout   = 30 * time.Second
+	// DefaultMissingQueueAttempts is how often a consumer tries to consume
+	// a queue that does not exist (or that it may not read) before Run
+	// returns an error.
+	DefaultMissingQueueAttempts = 5
 )
 
 func defaultConsumerConfig() *consumerConfig {
 	return &consumerConfig{
-		workers:         DefaultWorkers,
-		prefetch:        DefaultPrefetch,
-		requeueLimit:    DefaultRequeueLimit,
-		shutdownTimeout: DefaultShutdownTimeout,
-		abortGrace:      5 * time.Second,
+		workers:              DefaultWorkers,
+		prefetch:             DefaultPrefetch,
+		requeueLimit:         DefaultRequeueLimit,
+		shutdownTimeout:      DefaultShutdownTimeout,
+		abortGrace:           5 * time.Second,
+		settleTimeout:        DefaultSettleTimeout,
+		missingQueueAttempts: DefaultMissingQueueAttempts,
 	}
 }
 
@@ -143,4 +152,29 @@ func ShutdownTimeout(d time.Duration) ConsumerOption {
 // topology (the queue must exist).
 func SkipDeclare() ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.skipDeclare = true })
+}
+
+// SettleTimeout bounds how long a worker waits for the broker to confirm a
+// retry or dead-letter copy (default DefaultSettleTimeout), flow control
+// included. A copy not confirmed in time is not a failure of the message:
+// it is requeued and settled again on its next delivery.
+func SettleTimeout(d time.Duration) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) {
+		if d > 0 {
+			c.settleTimeout = d
+		}
+	})
+}
+
+// MissingQueueAttempts sets how often the consumer tries basic.consume on
+// a queue the broker says does not exist or may not be read (NOT_FOUND,
+// ACCESS_REFUSED: with SkipDeclare, or a queue deleted at run time) before
+// Run returns an error (default DefaultMissingQueueAttempts). Each refusal
+// is an Observer event at once (ConsumerQueueMissing).
+func MissingQueueAttempts(n int) ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) {
+		if n > 0 {
+			c.missingQueueAttempts = n
+		}
+	})
 }

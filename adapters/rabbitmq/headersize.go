@@ -9,12 +9,12 @@ import (
 	"github.com/warren-mq/warren"
 )
 
-// maxHeaderBytes is the room a republished copy's headers may take. AMQP
-// carries all of a message's properties in one frame, and RabbitMQ's
-// frame_max is 131,072 bytes by default; a larger header frame makes the
-// broker close the whole publishing connection. The rest is left for the
-// other properties and the frame's own overhead.
-const maxHeaderBytes = 126 << 10
+// headerRoom is the room a republished copy's headers may take in a frame
+// of frameMax bytes (the size negotiated on the publish connection). AMQP
+// carries all of a message's properties in one frame; a larger header
+// frame makes the broker close the whole publishing connection. 2 KiB are
+// left for the other properties and the frame's own overhead.
+func headerRoom(frameMax int) int { return max(frameMax-2<<10, 1<<10) }
 
 // errHeadersTooLarge is returned for a copy whose headers cannot be made
 // to fit one frame: the message is nacked instead, and the queue's
@@ -24,8 +24,9 @@ var errHeadersTooLarge = errors.New("warren/rabbitmq: the copy's headers do not 
 // fitHeaders makes the headers of a dead-letter or retry copy fit one
 // frame: if they are too large it drops the stack trace, then cuts the
 // exception message short; if the message's own headers are still too
-// large it returns errHeadersTooLarge.
-func fitHeaders(p *warren.Publishing) error {
+// large it returns errHeadersTooLarge. frameMax is the negotiated frame size.
+func fitHeaders(p *warren.Publishing, frameMax int) error {
+	maxHeaderBytes := headerRoom(frameMax)
 	if tableSize(p.Headers) <= maxHeaderBytes {
 		return nil
 	}

@@ -30,6 +30,7 @@ type config struct {
 	onBlocked        func(connection string, blocked bool, reason string)
 	sharedConnection bool
 	publishChannels  int
+	frameMax         int
 	publishWrappers  []func(warren.Publisher) warren.Publisher
 }
 
@@ -85,6 +86,14 @@ func WithTLS(cfg *tls.Config) Option {
 // WithHeartbeat sets the heartbeat interval (default 10s).
 func WithHeartbeat(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.heartbeat = d })
+}
+
+// WithFrameMax sets the largest AMQP frame the client proposes when it
+// connects (default 0: the broker's frame_max). The connection uses the
+// smaller of this and the broker's; settlement copies fit their headers to
+// the negotiated size.
+func WithFrameMax(n int) Option {
+	return optionFunc(func(c *config) { c.frameMax = n })
 }
 
 // WithDialTimeout bounds one TCP and TLS dial (default 30s).

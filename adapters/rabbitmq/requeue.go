@@ -9,24 +9,27 @@ import (
 // requeueCounter counts warren.Requeue results per message id, so a message
 // that keeps asking to be requeued is dead-lettered instead of looping.
 // Classic queues keep no delivery count, so the count lives here, bounded
-// to the most recent ids (oldest forgotten first). Quorum queues' own
-// x-delivery-count header is used when present.
+// to the most recent ids (oldest forgotten first). A quorum queue's
+// x-delivery-count is used there, because on a quorum queue the broker
+// writes it; on any other queue the header is a publisher's and is ignored
+// (a publisher writing 0 in every message would requeue it for ever).
 type requeueCounter struct {
-	mu    sync.Mutex
-	max   int
-	count map[string]int
-	order []string
+	quorum bool
+	mu     sync.Mutex
+	max    int
+	count  map[string]int
+	order  []string
 }
 
-func newRequeueCounter(max int) *requeueCounter {
-	return &requeueCounter{max: max, count: make(map[string]int)}
+func newRequeueCounter(max int, quorum bool) *requeueCounter {
+	return &requeueCounter{quorum: quorum, max: max, count: make(map[string]int)}
 }
 
 // exceeded records one more requeue of m and reports whether that would
 // pass limit. A message without an id cannot be counted across deliveries:
 // a redelivered one counts as over the limit.
 func (r *requeueCounter) exceeded(m *warren.Message, limit int) bool {
-	if n, ok := deliveryCount(m); ok {
+	if n, ok := deliveryCount(m); ok && r.quorum {
 		return n >= int64(limit)
 	}
 	if m.MessageID == "" {

@@ -9,98 +9,160 @@ import (
 	"github.com/warren-mq/warren/deadletter"
 )
 
-// settlePublishTimeout bounds a dead-letter or retry republish; past it the
-// message is nacked without requeue and the queue's dead-letter exchange
-// takes it.
-const settlePublishTimeout = 30 * time.Second
-
 // settle performs the settlement the handler's result asks for (see
 // warren.OutcomeOf and the table in docs/ARCHITECTURE.md) and reports it.
-func (c *Consumer) settle(p *pool, j job, err error, took time.Duration) {
+func (p *processor) settle(ctx context.Context, j job, err error, took time.Duration) {
 	m := j.m
 	ev := warren.SettleEvent{Queue: m.Queue, Route: m.Route, Attempt: m.Attempt, Duration: took, Err: err}
 	out := warren.OutcomeOf(err)
 	switch {
-	case err != nil && p.aborted.Load():
+	case err != nil && ctx.Err() != nil:
 		// Shutdown cancelled the handler: the message goes back unhandled.
-		j.s.nack(j.tag, true)
+		j.ch.nack(j.tag, true)
 		ev.Action = warren.ActionRequeue
 	case out.Action == warren.ActionAck || out.Action == warren.ActionDrop:
-		j.s.ack(j.tag)
+		j.ch.ack(j.tag)
 		ev.Action = out.Action
 	case out.Action == warren.ActionRequeue:
-		if c.requeues.exceeded(m, c.cfg.requeueLimit) {
-			c.deadLetter(p, j, warren.ReasonRequeueLimit, err, &ev)
+		if p.requeues.exceeded(m, p.requeueLimit) {
+			p.deadLetter(ctx, j, warren.ReasonRequeueLimit, err, &ev)
 		} else {
-			j.s.nack(j.tag, true)
+			j.ch.nack(j.tag, true)
 			ev.Action = warren.ActionRequeue
 		}
 	case out.Action == warren.ActionRetry:
-		if delay, ok := c.cfg.retry.Next(m.Attempt); ok {
-			c.retryLater(p, j, delay, err, &ev)
+		if delay, ok := p.policy.Next(m.Attempt); ok {
+			p.retryLater(ctx, j, delay, err, &ev)
 		} else {
-			c.deadLetter(p, j, warren.ReasonError, err, &ev)
+			p.deadLetter(ctx, j, warren.ReasonError, err, &ev)
 		}
 	default:
-		c.deadLetter(p, j, out.Reason, err, &ev)
+		p.deadLetter(ctx, j, out.Reason, err, &ev)
 	}
-	c.client.cfg.observer.ObserveSettle(ev)
+	p.observer.ObserveSettle(ev)
 }
 
 // deadLetter republishes the message to its dead-letter queue with the
 // reason headers and acks it once the broker confirmed; if the publish
 // fails it nacks without requeue, and the queue's x-dead-letter-exchange
 // routes the message to the same dead-letter queue.
-func (c *Consumer) deadLetter(p *pool, j job, reason string, cause error, ev *warren.SettleEvent) {
+func (p *processor) deadLetter(ctx context.Context, j job, reason string, cause error, ev *warren.SettleEvent) {
 	pub := deadletter.Publishing(j.m, reason, cause, time.Now())
 	ev.Action, ev.Reason = warren.ActionDeadLetter, reason
-	if err := c.republish(p, pub); err != nil {
+	if err := p.republish(ctx, j.m, pub); err != nil {
 		ev.Err = errors.Join(cause, err)
-		c.republishFailed(j, err, ev)
+		p.republishFailed(ctx, j, err, ev)
 		return
 	}
-	j.s.ack(j.tag)
-}
-
-// republishFailed settles a message whose dead-letter or retry copy was
-// not confirmed. Normally: nack without requeue, and the queue's
-// x-dead-letter-exchange takes it. But when the confirm was lost with the
-// publish channel (the copy may or may not exist) and the message has not
-// been redelivered yet, it is requeued once instead: the next delivery
-// settles it with warren's headers, rather than the broker dead-lettering
-// it without them. A copy that did arrive makes a duplicate, never a loss.
-func (c *Consumer) republishFailed(j job, err error, ev *warren.SettleEvent) {
-	if errors.Is(err, ErrConfirmLost) && !j.m.Redelivered {
-		j.s.nack(j.tag, true)
-		ev.Action, ev.Reason = warren.ActionRequeue, ""
-		return
-	}
-	j.s.nack(j.tag, false)
+	j.ch.ack(j.tag)
 }
 
 // retryLater republishes the message to the wait queue of delay with its
 // attempt incremented, and acks it once the broker confirmed. If the
 // publish fails the message is nacked without requeue (dead-lettered by the
 // broker) rather than retried in a loop.
-func (c *Consumer) retryLater(p *pool, j job, delay time.Duration, cause error, ev *warren.SettleEvent) {
+func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, cause error, ev *warren.SettleEvent) {
 	pub := deadletter.RetryPublishing(j.m, cause, time.Now(), warren.WaitQueue(j.m.Queue, delay))
-	c.client.cfg.observer.ObserveRetry(warren.RetryEvent{
+	p.observer.ObserveRetry(warren.RetryEvent{
 		Queue: j.m.Queue, Route: j.m.Route, Attempt: j.m.Attempt, Delay: delay, Delayed: true, Err: cause,
 	})
-	if err := c.republish(p, pub); err != nil {
+	if err := p.republish(ctx, j.m, pub); err != nil {
 		ev.Action, ev.Reason, ev.Err = warren.ActionDeadLetter, warren.ReasonError, errors.Join(cause, err)
-		c.republishFailed(j, err, ev)
+		p.republishFailed(ctx, j, err, ev)
 		return
 	}
 	ev.Action = warren.ActionRetry
-	j.s.ack(j.tag)
+	j.ch.ack(j.tag)
 }
 
-func (c *Consumer) republish(p *pool, pub *warren.Publishing) error {
-	if err := fitHeaders(pub); err != nil {
+// republishFailed settles a message whose dead-letter or retry copy was
+// not confirmed. warren nacks without requeue only where it knows a
+// dead-letter route exists:
+//   - the copy was unroutable even after the topology was declared again
+//     (the dead-letter or wait queue is missing and cannot be made): the
+//     queue's x-dead-letter-exchange routes to the same missing queue, so
+//     the message is requeued after a pause instead, and reported
+//     (ConsumerSettleRequeued);
+//   - the confirm was lost with the publish channel (the copy may or may
+//     not exist): requeued, so the next delivery settles it with warren's
+//     headers rather than the broker dead-lettering it without them; a
+//     redelivered message had its copy published again up to
+//     maxCopyAttempts times first, and is requeued after a pause and
+//     reported. A copy that did arrive makes a duplicate, never a loss;
+//   - the broker blocked the publish connection (flow control) or the
+//     settle timeout passed without a confirm: requeued, since a blocked
+//     broker is a wait, not a failure of the message;
+//   - otherwise (a broker nack, headers that cannot fit a frame): nack
+//     without requeue, and the dead-letter exchange takes it.
+func (p *processor) republishFailed(ctx context.Context, j job, err error, ev *warren.SettleEvent) {
+	switch {
+	case errors.Is(err, warren.ErrUnroutable):
+		p.event(ConsumerEvent{Queue: j.m.Queue, Kind: ConsumerSettleRequeued, Route: j.m.Route, Err: err})
+		pause(ctx, unroutablePause)
+		j.ch.nack(j.tag, true)
+		ev.Action, ev.Reason = warren.ActionRequeue, ""
+	case errors.Is(err, ErrBlocked) || errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		// The broker blocks publishers (flow control), or did not confirm
+		// within the settle timeout: a wait, not a failure of the message.
+		j.ch.nack(j.tag, true)
+		ev.Action, ev.Reason = warren.ActionRequeue, ""
+	case errors.Is(err, ErrConfirmLost):
+		if j.m.Redelivered { // and republish tried again: the channels keep failing
+			p.event(ConsumerEvent{Queue: j.m.Queue, Kind: ConsumerSettleRequeued, Route: j.m.Route, Err: err})
+			pause(ctx, unroutablePause)
+		}
+		j.ch.nack(j.tag, true)
+		ev.Action, ev.Reason = warren.ActionRequeue, ""
+	default:
+		j.ch.nack(j.tag, false)
+	}
+}
+
+// unroutablePause is how long a worker holds a message whose settlement
+// copy has nowhere to go before requeueing it, so that a missing queue
+// makes a slow loop the Observer sees, not a hot one.
+const unroutablePause = time.Second
+
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// republish publishes a settlement copy and waits for its confirm, within
+// the settle timeout. A copy whose confirm was lost with its channel is
+// published again if the message was already requeued once for that (a
+// duplicate, if the first did arrive, never a loss; see republishFailed); a
+// copy the broker returned as unroutable (its dead-letter or wait queue
+// was deleted) is published again after the topology is declared again.
+func (p *processor) republish(ctx context.Context, m *warren.Message, pub *warren.Publishing) error {
+	if err := fitHeaders(pub, p.frameSize()); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, settlePublishTimeout)
+	ctx, cancel := context.WithTimeout(ctx, p.settleTimeout)
 	defer cancel()
-	return c.client.publisher.Publish(ctx, pub)
+	redeclared := false
+	for attempt := 1; ; attempt++ {
+		err := p.copies.send.Publish(ctx, pub)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return err
+		case errors.Is(err, ErrConfirmLost) && m.Redelivered && attempt < maxCopyAttempts:
+			continue
+		case errors.Is(err, warren.ErrUnroutable) && p.redeclare != nil && !redeclared:
+			if derr := p.redeclare(ctx); derr != nil {
+				return errors.Join(err, derr)
+			}
+			redeclared = true
+		default:
+			return err
+		}
+	}
 }
+
+// maxCopyAttempts bounds the publishes of one settlement copy whose
+// confirms keep getting lost.
+const maxCopyAttempts = 3

@@ -119,7 +119,7 @@ func usageError(e env, fs *flag.FlagSet, format string, args ...any) int {
 }
 
 func fail(e env, err error) int {
-	fmt.Fprintf(e.stderr, "warren: %s\n", strings.TrimPrefix(err.Error(), "deadletter: "))
+	fmt.Fprintf(e.stderr, "warren: %s\n", strings.TrimPrefix(err.Error(), "warren/deadletter: "))
 	return exitFail
 }
 

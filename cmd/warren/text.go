@@ -131,7 +131,7 @@ func writeReplay(w io.Writer, queue string, res deadletter.ReplayResult) error {
 		for _, f := range res.Failed {
 			e := f.Entry
 			fmt.Fprintf(tw, "FAILED\t%s\t%s\t%s\t%s\n", orDash(line(e.MessageID, 40)), orDash(line(e.Reason, 20)), origin(e),
-				line(strings.TrimPrefix(f.Err.Error(), "deadletter: "), 2*errorColumn))
+				line(strings.TrimPrefix(f.Err.Error(), "warren/deadletter: "), 2*errorColumn))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -55,12 +55,13 @@ func TestCoalescedAcksNeverAckUnsettled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSession(ch, 8)
+	s := newAckTracker(ch, 8, nil)
 	var tags []uint64
 	byTag := map[uint64]int{}
 	for len(tags) < n {
 		d := <-deliveries
 		tags = append(tags, d.DeliveryTag)
+		s.track(d.DeliveryTag)
 		i, _ := strconv.Atoi(string(d.Body))
 		byTag[d.DeliveryTag] = i
 	}
@@ -82,8 +83,8 @@ func TestCoalescedAcksNeverAckUnsettled(t *testing.T) {
 		}
 	}
 	s.flushAll()
-	if s.ackError != nil {
-		t.Fatalf("the channel refused an ack: %v", s.ackError)
+	if s.err() != nil {
+		t.Fatalf("the channel refused an ack: %v", s.err())
 	}
 	if err := ch.Close(); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestCoalescedAcksNeverAckUnsettled(t *testing.T) {
 	}
 }
 
-// TestDeadSessionSendsNothing checks that settling tags of a session whose
+// TestDeadSessionSendsNothing checks that settling tags of a tracker whose
 // channel is gone sends nothing, and in particular nothing on a new
 // channel.
 func TestDeadSessionSendsNothing(t *testing.T) {
@@ -120,15 +121,16 @@ func TestDeadSessionSendsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSession(ch, 1)
+	s := newAckTracker(ch, 1, nil)
 	d := <-deliveries
+	s.track(d.DeliveryTag)
 	_ = ch.Close()
 	s.kill()
 	s.ack(d.DeliveryTag)
 	s.nack(d.DeliveryTag, false)
 	s.flushAll()
-	if s.ackError != nil {
-		t.Fatalf("a dead session tried to send: %v", s.ackError)
+	if s.err() != nil {
+		t.Fatalf("a dead tracker tried to send: %v", s.err())
 	}
 	eventually(t, 5*time.Second, "all three messages back", func() bool { return depth(t, admin, queue) == 3 })
 }

@@ -1,0 +1,218 @@
+package rabbitmq
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// acker is what the ack tracker sends on: the consuming *amqp.Channel, or a
+// recorder in the tracker's benchmark.
+type acker interface {
+	Ack(tag uint64, multiple bool) error
+	Nack(tag uint64, multiple, requeue bool) error
+}
+
+// ackTracker settles the delivery tags of one consuming channel. Tags are
+// per channel, so a tracker lives and dies with its channel: once the
+// channel is gone the tracker is dead and drops every ack and nack instead
+// of sending them anywhere else.
+//
+// It keeps the tags delivered and not yet settled (at most the prefetch,
+// in delivery order) and the tags settled by an ack not yet sent. Acks are
+// coalesced: basic.ack(multiple=true) for tag T is sent only when T is
+// below every unsettled tag, so it never acks a message that is still
+// being handled. The coalesced ack goes out when batch acks are due, or
+// ackDelay after the first due one if fewer come (the stream paused: a
+// consumer faster than the broker's deliveries would otherwise ack every
+// message alone). Acks above the lowest unsettled tag wait; when more than
+// 2 x batch wait, or the delay passes, they are sent one by one, so a
+// slow or hung message never holds the prefetch window shut, and nothing
+// is kept for them once sent. Nacks are sent at once, one by one.
+type ackTracker struct {
+	ch      acker
+	batch   int
+	timer   *time.Timer
+	onError func(error) // an ack or nack the channel refused
+
+	gone atomic.Bool // mirrors dead, read without the lock
+
+	mu        sync.Mutex
+	dead      bool
+	unsettled []uint64 // delivered, not settled; ascending
+	keys      []string // the routing key of each unsettled tag
+	due       []uint64 // settled by an ack that is not sent yet
+	armed     bool     // timer is running
+	firstErr  error
+}
+
+// ackDelay bounds how long a settled message waits for its ack when fewer
+// than batch are due.
+const ackDelay = 5 * time.Millisecond
+
+func newAckTracker(ch acker, batch int, onError func(error)) *ackTracker {
+	if batch < 1 {
+		batch = 1
+	}
+	t := &ackTracker{ch: ch, batch: batch, onError: onError}
+	t.timer = time.AfterFunc(time.Hour, t.flushDue)
+	t.timer.Stop()
+	return t
+}
+
+// track records tag as delivered and unsettled. Tags are tracked in the
+// order the channel delivers them, before the delivery reaches a worker.
+func (t *ackTracker) track(tag uint64) { t.trackKey(tag, "") }
+
+// trackKey is track for a delivery with routing key key, which
+// oldestKey reports.
+func (t *ackTracker) trackKey(tag uint64, key string) {
+	t.mu.Lock()
+	if !t.dead {
+		t.unsettled = append(t.unsettled, tag)
+		t.keys = append(t.keys, key)
+	}
+	t.mu.Unlock()
+}
+
+// oldestKey returns the routing key of the oldest unsettled delivery.
+func (t *ackTracker) oldestKey() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.keys) == 0 {
+		return ""
+	}
+	return t.keys[0]
+}
+
+// settledLocked removes tag from the unsettled tags.
+func (t *ackTracker) settledLocked(tag uint64) {
+	if i, ok := slices.BinarySearch(t.unsettled, tag); ok {
+		t.unsettled = slices.Delete(t.unsettled, i, i+1)
+		t.keys = slices.Delete(t.keys, i, i+1)
+	}
+}
+
+// ack settles tag as handled.
+func (t *ackTracker) ack(tag uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dead {
+		return
+	}
+	t.settledLocked(tag)
+	t.due = append(t.due, tag)
+	if len(t.due) >= t.batch {
+		t.flushLocked(false)
+		if len(t.due) > 2*t.batch {
+			t.flushLocked(true)
+		}
+	}
+	if len(t.due) > 0 {
+		t.armLocked()
+	}
+}
+
+// nack settles tag with basic.nack, sent at once.
+func (t *ackTracker) nack(tag uint64, requeue bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dead {
+		return
+	}
+	t.settledLocked(tag)
+	t.record(t.ch.Nack(tag, false, requeue))
+}
+
+// flushLocked sends one coalesced ack for the due tags below the lowest
+// unsettled one and, when all is true, acks the others one by one.
+func (t *ackTracker) flushLocked(all bool) {
+	low := ^uint64(0)
+	if len(t.unsettled) > 0 {
+		low = t.unsettled[0]
+	}
+	var upTo uint64
+	kept := t.due[:0]
+	for _, tag := range t.due {
+		switch {
+		case tag < low:
+			upTo = max(upTo, tag)
+		case all:
+			t.record(t.ch.Ack(tag, false))
+		default:
+			kept = append(kept, tag)
+		}
+	}
+	if upTo != 0 {
+		t.record(t.ch.Ack(upTo, true))
+	}
+	clear(t.due[len(kept):])
+	t.due = kept
+}
+
+// armLocked starts the delay timer unless it runs already.
+func (t *ackTracker) armLocked() {
+	if !t.armed {
+		t.armed = true
+		t.timer.Reset(ackDelay)
+	}
+}
+
+// flushDue runs when the delay passed: it sends every ack due.
+func (t *ackTracker) flushDue() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.armed = false
+	if !t.dead {
+		t.flushLocked(true)
+	}
+}
+
+// flushAll sends every ack due: used when the consumer stops, before the
+// channel is closed.
+func (t *ackTracker) flushAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.dead {
+		t.flushLocked(true)
+	}
+}
+
+// kill marks the tracker dead: its channel is gone.
+func (t *ackTracker) kill() {
+	t.mu.Lock()
+	t.dead = true
+	t.gone.Store(true)
+	t.timer.Stop()
+	t.mu.Unlock()
+}
+
+// alive reports whether the tracker's channel is still the consumer's.
+func (t *ackTracker) alive() bool { return !t.gone.Load() }
+
+// size is how many tags the tracker holds: unsettled and due.
+func (t *ackTracker) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.unsettled) + len(t.due)
+}
+
+// err returns the first error the channel returned for an ack or nack.
+func (t *ackTracker) err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.firstErr
+}
+
+func (t *ackTracker) record(err error) {
+	if err == nil {
+		return
+	}
+	if t.firstErr == nil {
+		t.firstErr = err
+	}
+	if t.onError != nil {
+		t.onError(err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	amqp "github.com/rabbitmq/amqp091-go"
-
 )
 
 // consumeLoop opens a channel, declares, consumes, and dispatches, again

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -43,7 +44,13 @@ func newProxy(t *testing.T, url string) (*proxy, string) {
 	go p.accept()
 	t.Cleanup(p.stop)
 	u.Host, u.Port = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
-	return p, u.String()
+	proxied := u.String()
+	if !strings.Contains(proxied, "@") {
+		// URI.String leaves out the default guest credentials; keep them in
+		// the URL so the tests can look for its redacted form.
+		proxied = strings.Replace(proxied, "://", "://"+u.Username+":"+u.Password+"@", 1)
+	}
+	return p, proxied
 }
 
 func (p *proxy) accept() {

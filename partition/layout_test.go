@@ -21,8 +21,8 @@ func TestTopologyShape(t *testing.T) {
 		top.Exchanges[1].Kind != warren.KindConsistentHash || top.Exchanges[1].Args["hash-header"] != "customer" {
 		t.Fatalf("exchanges: %+v", top.Exchanges)
 	}
-	if len(top.ExchangeBindings) != 2 || top.ExchangeBindings[0] != (warren.ExchangeBinding{
-		Source: "orders.topic.exchange", Destination: base + ".hash.exchange", Key: "Order.*"}) {
+	if eb := top.ExchangeBindings; len(eb) != 2 || eb[0].Source != "orders.topic.exchange" ||
+		eb[0].Destination != base+".hash.exchange" || eb[0].Key != "Order.*" {
 		t.Fatalf("exchange bindings: %+v", top.ExchangeBindings)
 	}
 	if len(top.Bindings) != 3 {

@@ -24,9 +24,15 @@ type Consumer struct {
 	topology  warren.Topology
 	cfg       *config
 	index     map[string]int
-	consumers []*rabbitmq.Consumer
-	active    []atomic.Bool
-	down      atomic.Bool // the consuming connection is lost: fence handlers
+	inner     *warren.Router
+	mu        sync.Mutex
+	consumers []*rabbitmq.Consumer // the current consumer of each partition
+	releasing []atomic.Bool        // partition i's consumer is being shut down to hand it over
+	active    []atomic.Bool        // a delivery from partition i arrived since the connection came up
+	claimed   []atomic.Bool        // active, or subscribed first (so likely active): what the rebalancer hands over
+	busy      []atomic.Int32       // handlers of partition i running
+	lastSeen  []atomic.Int64       // unix nanos of partition i's last handler start or end
+	down      atomic.Bool          // the consuming connection is lost: fence handlers
 }
 
 // New declares l's topology for router's patterns (topic exchange, hash
@@ -34,7 +40,7 @@ type Consumer struct {
 // their DLQs and wait queues) and returns a consumer of every partition.
 // A broker without the consistent-hash exchange type is ErrNoHashExchange.
 func New(ctx context.Context, client *rabbitmq.Client, router *warren.Router, l part.Layout, opts ...Option) (*Consumer, error) {
-	cfg := &config{prefetch: DefaultPrefetch, lanes: 1}
+	cfg := &config{prefetch: DefaultPrefetch, lanes: 1, rebalance: DefaultRebalance}
 	for _, o := range opts {
 		o.apply(cfg)
 	}
@@ -47,25 +53,32 @@ func New(ctx context.Context, client *rabbitmq.Client, router *warren.Router, l 
 		return nil, err
 	}
 	c := &Consumer{client: client, layout: l, topology: t, cfg: cfg, index: map[string]int{},
-		active: make([]atomic.Bool, l.Partitions)}
-	inner := c.innerRouter(router)
+		active: make([]atomic.Bool, l.Partitions), releasing: make([]atomic.Bool, l.Partitions),
+		claimed: make([]atomic.Bool, l.Partitions), busy: make([]atomic.Int32, l.Partitions),
+		lastSeen: make([]atomic.Int64, l.Partitions)}
+	c.inner = c.innerRouter(router)
 	for i := 0; i < l.Partitions; i++ {
 		c.index[part.Queue(l.Queue.Name, i)] = i
-		copts := []rabbitmq.ConsumerOption{rabbitmq.Workers(cfg.lanes), rabbitmq.Prefetch(cfg.prefetch)}
-		if cfg.lanes > 1 {
-			copts = append(copts, rabbitmq.OrderBy(cfg.laneKey))
-		}
-		if cfg.delayed != nil {
-			copts = append(copts, rabbitmq.Retry(*cfg.delayed))
-		}
-		copts = append(copts, cfg.extra...)
-		cons, err := client.NewConsumerContext(ctx, inner, rabbitmq.Spec{Queue: l.PartitionQueue(i)}, copts...)
+		cons, err := c.newPartitionConsumer(ctx, i)
 		if err != nil {
 			return nil, err
 		}
 		c.consumers = append(c.consumers, cons)
 	}
 	return c, nil
+}
+
+func (c *Consumer) newPartitionConsumer(ctx context.Context, i int) (*rabbitmq.Consumer, error) {
+	cfg := c.cfg
+	copts := []rabbitmq.ConsumerOption{rabbitmq.Workers(cfg.lanes), rabbitmq.Prefetch(cfg.prefetch)}
+	if cfg.lanes > 1 {
+		copts = append(copts, rabbitmq.OrderBy(cfg.laneKey))
+	}
+	if cfg.delayed != nil {
+		copts = append(copts, rabbitmq.Retry(*cfg.delayed))
+	}
+	copts = append(copts, cfg.extra...)
+	return c.client.NewConsumerContext(ctx, c.inner, rabbitmq.Spec{Queue: c.layout.PartitionQueue(i)}, copts...)
 }
 
 func (cfg *config) waitDelays() []time.Duration {
@@ -98,9 +111,24 @@ func (c *Consumer) mark(next warren.Handler) warren.Handler {
 		if c.down.Load() {
 			return warren.Requeue(errFenced) // on a dead channel: dropped, redelivered by the broker
 		}
-		if i, ok := c.index[msg.Queue]; ok && !c.active[i].Swap(true) && c.cfg.onActivity != nil {
+		i, ok := c.index[msg.Queue]
+		if !ok {
+			return next.ServeMessage(ctx, msg)
+		}
+		probe := isProbe(msg)
+		c.claimed[i].Store(true)
+		if !c.active[i].Swap(true) && c.cfg.onActivity != nil {
 			c.cfg.onActivity(ActivityEvent{Queue: msg.Queue, Partition: i, Active: true})
 		}
+		if probe {
+			return nil // told us we are active; nothing to handle
+		}
+		c.busy[i].Add(1)
+		c.lastSeen[i].Store(time.Now().UnixNano())
+		defer func() {
+			c.lastSeen[i].Store(time.Now().UnixNano())
+			c.busy[i].Add(-1)
+		}()
 		return next.ServeMessage(ctx, msg)
 	})
 }
@@ -108,6 +136,7 @@ func (c *Consumer) mark(next warren.Handler) warren.Handler {
 // lost marks every partition inactive.
 func (c *Consumer) lost() {
 	for i := range c.active {
+		c.claimed[i].Store(false)
 		if c.active[i].Swap(false) && c.cfg.onActivity != nil {
 			c.cfg.onActivity(ActivityEvent{Queue: part.Queue(c.layout.Queue.Name, i), Partition: i, Active: false})
 		}
@@ -147,11 +176,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 	errs := make([]error, len(c.consumers))
 	wg.Add(1)
 	go func() { defer wg.Done(); c.watch(ctx) }()
-	for i, cons := range c.consumers {
+	if c.cfg.rebalance > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.rebalanceLoop(ctx) }()
+	}
+	for i := range c.consumers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[i] = cons.Run(ctx); errs[i] != nil {
+			if errs[i] = c.runPartition(ctx, i); errs[i] != nil {
 				cancel()
 			}
 		}()

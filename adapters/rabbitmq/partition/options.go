@@ -1,6 +1,8 @@
 package partition
 
 import (
+	"time"
+
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
 	"github.com/warren-mq/warren/retry"
@@ -19,6 +21,7 @@ type config struct {
 	laneKey    func(*warren.Message) string
 	delayed    *retry.Policy
 	onActivity func(ActivityEvent)
+	rebalance  time.Duration
 	extra      []rabbitmq.ConsumerOption
 }
 
@@ -76,4 +79,16 @@ type ActivityEvent struct {
 	Queue     string // the partition queue
 	Partition int
 	Active    bool
+}
+
+// DefaultRebalance is how often an instance checks that it holds no more
+// than its share of the partitions.
+const DefaultRebalance = 5 * time.Second
+
+// Rebalance sets how often the instance compares the partitions it is
+// active on with its share (ceil(N / instances)) and hands one over when
+// it holds more (default DefaultRebalance; 0 turns it off, leaving every
+// partition with the instance that subscribed first).
+func Rebalance(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.rebalance = d })
 }

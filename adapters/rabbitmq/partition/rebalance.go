@@ -152,3 +152,16 @@ func (c *Consumer) probe(ctx context.Context, i int) {
 func isProbe(m *warren.Message) bool {
 	return m.Exchange == "" && m.RoutingKey == m.Queue && len(m.Body) == 0 && m.Headers[ProbeHeader] == m.Queue
 }
+
+// Held returns how many partitions the instance holds: those it is active
+// on, plus those it subscribed to first (the broker made it their active
+// consumer, though no message has said so yet).
+func (c *Consumer) Held() int {
+	n := 0
+	for i := range c.claimed {
+		if c.claimed[i].Load() {
+			n++
+		}
+	}
+	return n
+}

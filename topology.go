@@ -77,6 +77,11 @@ const (
 	KindDirect  = amqp.ExchangeDirect
 	KindFanout  = amqp.ExchangeFanout
 	KindHeaders = amqp.ExchangeHeaders
+	// KindConsistentHash is the exchange of the rabbitmq_consistent_hash_exchange
+	// plugin: it routes each message to one bound queue, chosen by a hash of
+	// its routing key (or of the header or property its hash-header /
+	// hash-property argument names); a binding's key is the queue's weight.
+	KindConsistentHash = "x-consistent-hash"
 )
 
 // QueueType is the x-queue-type of a queue.
@@ -115,14 +120,25 @@ type Binding struct {
 	Args     amqp.Table `json:"args,omitempty"`
 }
 
+// ExchangeBinding binds exchange Destination to exchange Source with Key
+// (exchange.bind): what Source routes with Key is routed on by Destination.
+type ExchangeBinding struct {
+	Source      string     `json:"source"`
+	Destination string     `json:"destination"`
+	Key         string     `json:"key"`
+	Args        amqp.Table `json:"args,omitempty"`
+}
+
 // Topology is what a consumer needs on the broker, as data: its exchange,
 // its work queue and their bindings, the dead-letter queue, and the wait
 // queues of delayed retry. Declaring is the transport's job; Topology only
-// describes.
+// describes. ExchangeBindings (exchange to exchange) are declared after
+// the queue bindings; partitioned consumers use them.
 type Topology struct {
-	Exchanges []Exchange `json:"exchanges"`
-	Queues    []Queue    `json:"queues"`
-	Bindings  []Binding  `json:"bindings"`
+	Exchanges        []Exchange        `json:"exchanges"`
+	Queues           []Queue           `json:"queues"`
+	Bindings         []Binding         `json:"bindings"`
+	ExchangeBindings []ExchangeBinding `json:"exchangeBindings,omitempty"`
 }
 
 // ConsumerTopology is the standard shape of a consumer: a durable exchange

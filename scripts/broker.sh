@@ -30,8 +30,23 @@ restore_watermark() {
   fi
 }
 
+# enable_hash_exchange turns on the consistent-hash exchange plugin that
+# partitioned consumers (adapters/rabbitmq/partition) declare their hash
+# exchange with. Enabling is idempotent and broker-wide; it runs under the
+# exclusive broker lock, since it touches every client's broker.
+enable_hash_exchange() {
+  if [ "$(id -u)" = 0 ] && command -v rabbitmq-plugins >/dev/null 2>&1 &&
+    ! timeout 20 rabbitmq-plugins -q list -e 2>/dev/null | grep -q 'rabbitmq_consistent_hash_exchange'; then
+    echo "broker.sh: enabling rabbitmq_consistent_hash_exchange" >&2
+    if ! flock -x -w 120 /tmp/warren-broker.lock rabbitmq-plugins -q enable rabbitmq_consistent_hash_exchange >/dev/null; then
+      echo "broker.sh: could not enable rabbitmq_consistent_hash_exchange; partitioned consumers will fail to declare" >&2
+    fi
+  fi
+}
+
 if ready; then
   restore_watermark
+  enable_hash_exchange
   exit 0
 fi
 
@@ -61,6 +76,7 @@ for _ in $(seq 1 "$wait_seconds"); do
   if ready; then
     echo "broker.sh: RabbitMQ answers on $host:$port" >&2
     restore_watermark
+    enable_hash_exchange
     exit 0
   fi
   sleep 1

@@ -124,12 +124,12 @@ func spanText(s tracetest.SpanStub) string {
 	var b strings.Builder
 	b.WriteString(s.Name + " " + s.Status.Description)
 	for _, kv := range s.Attributes {
-		b.WriteString(" " + kv.Value.Emit())
+		b.WriteString(" " + kv.Value.String())
 	}
 	for _, e := range s.Events {
 		b.WriteString(" " + e.Name)
 		for _, kv := range e.Attributes {
-			b.WriteString(" " + kv.Value.Emit())
+			b.WriteString(" " + kv.Value.String())
 		}
 	}
 	return b.String()

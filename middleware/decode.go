@@ -22,7 +22,7 @@ import (
 // Decode uses the decoded value instead of decoding again.
 func Decode(types *Types) warren.Middleware {
 	if types == nil {
-		panic("warren: Decode: nil Types")
+		panic("warren/middleware: Decode: nil Types")
 	}
 	return func(next warren.Handler) warren.Handler {
 		return warren.HandlerFunc(func(ctx context.Context, msg *warren.Message) error {

@@ -41,7 +41,7 @@ func ExampleTimeout() {
 	fmt.Println(rec.Err)
 	// Output:
 	// retry true
-	// warren: handler timed out after 10ms
+	// warren/middleware: handler timed out after 10ms
 }
 
 func ExampleCorrelationID() {

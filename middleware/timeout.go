@@ -31,7 +31,7 @@ import (
 // unchanged and the outer owner decides. Timeout panics if d <= 0.
 func Timeout(d time.Duration) warren.Middleware {
 	if d <= 0 {
-		panic(fmt.Sprintf("warren: Timeout(%v): the duration must be positive", d))
+		panic(fmt.Sprintf("warren/middleware: Timeout(%v): the duration must be positive", d))
 	}
 	cause := &TimeoutError{Timeout: d} // shared and never mutated: the context's cause
 	return func(next warren.Handler) warren.Handler {
@@ -68,9 +68,9 @@ type TimeoutError struct {
 // Error implements error.
 func (e *TimeoutError) Error() string {
 	if e.Err == nil || errors.Is(e.Err, context.DeadlineExceeded) {
-		return fmt.Sprintf("warren: handler timed out after %v", e.Timeout)
+		return fmt.Sprintf("warren/middleware: handler timed out after %v", e.Timeout)
 	}
-	return fmt.Sprintf("warren: handler timed out after %v (it returned: %v)", e.Timeout, e.Err)
+	return fmt.Sprintf("warren/middleware: handler timed out after %v (it returned: %v)", e.Timeout, e.Err)
 }
 
 // Unwrap returns context.DeadlineExceeded.

@@ -121,7 +121,7 @@ func TestTimeoutRunsHandlerOnCallerGoroutine(t *testing.T) {
 
 func TestTimeoutRejectsNonPositive(t *testing.T) {
 	defer func() {
-		if r := recover(); r == nil || !strings.HasPrefix(r.(string), "warren: Timeout") {
+		if r := recover(); r == nil || !strings.HasPrefix(r.(string), "warren/middleware: Timeout") {
 			t.Errorf("recover() = %v, want a warren: Timeout panic", r)
 		}
 	}()

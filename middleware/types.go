@@ -44,7 +44,7 @@ func RegisterType[T any](t *Types, typeName string) {
 
 func register[T any](m map[string]decodeFunc, what, name string) {
 	if _, dup := m[name]; dup {
-		panic(fmt.Sprintf("warren: Decode: %s %q registered twice", what, name))
+		panic(fmt.Sprintf("warren/middleware: Decode: %s %q registered twice", what, name))
 	}
 	m[name] = func(c warren.Codec, body []byte) (any, error) {
 		var v T

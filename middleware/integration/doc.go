@@ -9,5 +9,4 @@
 // amqp://guest:guest@127.0.0.1:5672/) and rabbitmqctl on the PATH; they
 // skip under -short. Each uses its own uniquely named exchange and queues,
 // deleted afterwards, and closes only its own client's connections.
-
 package integration

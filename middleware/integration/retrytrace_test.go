@@ -3,6 +3,8 @@ package integration_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +59,31 @@ func testTraceSurvivesRetry(t *testing.T, wiring func(*tracer) rabbitmq.Option) 
 		if s.SpanContext.TraceID() != traceID {
 			t.Errorf("attempt %d of flaky-1 processed in trace %s, want the publisher's %s", i+1, s.SpanContext.TraceID(), traceID)
 		}
+	}
+
+	// The transport's republishes (the wait-queue retry and the dead
+	// letter) are producer spans in the message's trace, named and
+	// addressed per the conventions.
+	var republished []string
+	for _, s := range tr.spans(trace.SpanKindProducer) {
+		if s.SpanContext.TraceID() != traceID {
+			continue
+		}
+		dest, _ := attr(s, "messaging.destination.name").(string)
+		republished = append(republished, s.Name+" -> "+dest)
+		if strings.HasPrefix(dest, ":") || !strings.HasPrefix(s.Name, "publish ") || s.Name == "publish " {
+			t.Errorf("producer span %q has destination %q: the default exchange must be amq.default", s.Name, dest)
+		}
+	}
+	t.Logf("producer spans: %v", republished)
+	for _, want := range []string{"publish amq.default -> amq.default:" + warren.DeadLetterQueue(spec.Queue.Name),
+		"publish " + spec.Exchange.Name + " -> " + spec.Exchange.Name + ":Order.Bad"} {
+		if !slices.Contains(republished, want) {
+			t.Errorf("no producer span %q in %v", want, republished)
+		}
+	}
+	if len(republished) < 4 { // two publishes, one retry, one dead letter
+		t.Errorf("%d producer spans in the trace (%v), want the two publishes, the retry and the dead letter", len(republished), republished)
 	}
 
 	ch := brokertest.Channel(t)

@@ -55,6 +55,9 @@ func TestTraceCrossesBroker(t *testing.T) {
 	if !ok || producer.SpanKind != trace.SpanKindProducer || !placed.Parent.IsRemote() {
 		t.Fatalf("consumer span's parent %v (remote %v) is not the publish's producer span", placed.Parent.SpanID(), placed.Parent.IsRemote())
 	}
+	if producer.Name != "publish "+spec.Exchange.Name || attr(producer, "messaging.destination.name") != spec.Exchange.Name+":Order.Placed" {
+		t.Errorf("producer span %q destination %v, want \"publish %s\" to %s:Order.Placed", producer.Name, attr(producer, "messaging.destination.name"), spec.Exchange.Name, spec.Exchange.Name)
+	}
 	if producer.Parent.SpanID() != root.SpanContext().SpanID() {
 		t.Errorf("producer span's parent %v, want the root span %v", producer.Parent.SpanID(), root.SpanContext().SpanID())
 	}
@@ -63,7 +66,9 @@ func TestTraceCrossesBroker(t *testing.T) {
 	}
 	for k, want := range map[string]any{
 		"messaging.system":                           "rabbitmq",
-		"messaging.destination.name":                 spec.Exchange.Name,
+		"messaging.destination.name":                 spec.Exchange.Name + ":Order.Placed:" + spec.Queue.Name,
+		"messaging.destination.template":             "Order.Placed",
+		"messaging.operation.type":                   "process",
 		"messaging.destination.subscription.name":    spec.Queue.Name,
 		"messaging.rabbitmq.destination.routing_key": "Order.Placed",
 		"warren.route":                               "Order.Placed",

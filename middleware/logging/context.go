@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/warren-mq/warren"
@@ -55,15 +56,17 @@ func (m *msgLogger) logger() *zap.Logger {
 type msgFields struct {
 	queue, route, key, id, corrID string
 	attempt                       int
+	span                          trace.SpanContext // trace_id and span_id when valid
 }
 
-func fieldsOf(msg *warren.Message) msgFields {
+func fieldsOf(ctx context.Context, msg *warren.Message) msgFields {
 	return msgFields{queue: msg.Queue, route: msg.Route, key: msg.RoutingKey,
-		id: msg.MessageID, corrID: msg.CorrelationID, attempt: msg.Attempt}
+		id: msg.MessageID, corrID: msg.CorrelationID, attempt: msg.Attempt,
+		span: trace.SpanContextFromContext(ctx)}
 }
 
 func (f *msgFields) append(dst []zap.Field) []zap.Field {
-	return append(dst,
+	dst = append(dst,
 		zap.String("queue", f.queue),
 		zap.String("route", f.route),
 		zap.String("routing_key", f.key),
@@ -71,4 +74,8 @@ func (f *msgFields) append(dst []zap.Field) []zap.Field {
 		zap.String("correlation_id", f.corrID),
 		zap.Int("attempt", f.attempt),
 	)
+	if f.span.IsValid() {
+		dst = append(dst, zap.Stringer("trace_id", f.span.TraceID()), zap.Stringer("span_id", f.span.SpanID()))
+	}
+	return dst
 }

@@ -3,7 +3,6 @@ package logging_test
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"go.uber.org/zap"
 
@@ -47,11 +46,6 @@ func ExampleNewObserver() {
 	// Output:
 	// {"level":"warn","msg":"connection down","connection":"orders.consume","attempt":1,"error":"dial amqp://orders:xxxxx@rabbit:5672/: connection refused"}
 	// {"level":"info","msg":"connection recovered","connection":"orders.consume","attempt":2}
-}
-
-func ExampleRedactURL() {
-	fmt.Println(logging.RedactURL("amqps://orders:s3cret@rabbit.internal:5671/prod"))
-	// Output: amqps://orders:xxxxx@rabbit.internal:5671/prod
 }
 
 func ExampleSampleAcks() {

@@ -4,7 +4,7 @@
 // (FromContext) and writes one line per message at a level chosen by its
 // outcome; NewObserver logs what only the transport knows (connection state,
 // failed publishes, dead-letters decided by retry policy). Nothing either
-// logs carries credentials: URLs in names and errors go through RedactURL.
+// logs carries credentials: URLs in names and errors go through warren's redaction rule (URL passwords and password=... pairs hidden).
 package logging
 
 import "sync/atomic"

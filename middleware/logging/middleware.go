@@ -19,9 +19,11 @@ import (
 //
 // The line's level follows the outcome the handler asked for
 // (warren.OutcomeOf): debug for ack, warn for retry and requeue, error for
-// dead-letter, info for drop. It carries the message fields, outcome, reason
-// (for dead-letters), duration, and error with URLs redacted (and the
-// stack of a recovered panic). What the transport finally did (a retry with
+// dead-letter, info for drop. It carries the message fields, trace_id and
+// span_id when the context holds a span (mount tracing.Middleware outside
+// Middleware), outcome, reason (for dead-letters), duration, and error
+// with credentials redacted (and the stack of a recovered panic). The
+// handler's logger carries the same message fields and ids. What the transport finally did (a retry with
 // no attempts left becomes a dead-letter) is logged by NewObserver. Mount
 // Recover inside Middleware, and CorrelationID outside it. A nil logger logs
 // nothing.
@@ -35,7 +37,7 @@ func Middleware(l *zap.Logger, opts ...Option) warren.Middleware {
 	}
 	return func(next warren.Handler) warren.Handler {
 		return warren.HandlerFunc(func(ctx context.Context, msg *warren.Message) error {
-			ml := &msgLogger{base: l, f: fieldsOf(msg)}
+			ml := &msgLogger{base: l, f: fieldsOf(ctx, msg)}
 			start := time.Now()
 			err := next.ServeMessage(context.WithValue(ctx, loggerKey{}, ml), msg)
 			out := warren.OutcomeOf(err)
@@ -44,8 +46,8 @@ func Middleware(l *zap.Logger, opts ...Option) warren.Middleware {
 				return err
 			}
 			if ce := l.Check(lvl, text); ce != nil {
-				f := fieldsOf(msg) // the correlation id may have been set inside
-				fs := f.append(make([]zap.Field, 0, 11))
+				f := fieldsOf(ctx, msg) // the correlation id may have been set inside
+				fs := f.append(make([]zap.Field, 0, 13))
 				fs = append(fs, zap.Stringer("outcome", out.Action), zap.Duration("duration", time.Since(start)))
 				if out.Reason != "" {
 					fs = append(fs, zap.String("reason", out.Reason))

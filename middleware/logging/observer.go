@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 // Observer is a warren.Observer that logs what only the transport knows:
@@ -18,7 +19,7 @@ import (
 // Failed publishes at error. Dead-letters decided by the transport's policy
 // (reason "error" once retries are exhausted, "requeue-limit") at error;
 // other settlements are the Middleware's line. Retries at debug. Names and
-// errors go through RedactURL. Its methods never panic, even on a nil
+// errors go through warren's redaction rule (URL passwords and password=... pairs hidden). Its methods never panic, even on a nil
 // *Observer, so it is safe in a warren.Observers fan-out.
 type Observer struct{ l *zap.Logger }
 
@@ -65,7 +66,7 @@ func (o *Observer) ObservePublish(e warren.PublishEvent) {
 
 // ObserveConnection implements warren.Observer.
 func (o *Observer) ObserveConnection(e warren.ConnectionEvent) {
-	fs := []zap.Field{zap.String("connection", RedactURL(e.Name)), zap.Int("attempt", e.Attempt), errField(e.Err)}
+	fs := []zap.Field{zap.String("connection", redact.Text(e.Name)), zap.Int("attempt", e.Attempt), errField(e.Err)}
 	switch e.State {
 	case warren.ConnUp:
 		msg := "connection up"
@@ -96,5 +97,5 @@ func errText(err error) (s string) {
 			s = fmt.Sprintf("<%T: Error panicked>", err)
 		}
 	}()
-	return RedactURL(err.Error())
+	return redact.Text(err.Error())
 }

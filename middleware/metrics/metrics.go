@@ -14,6 +14,7 @@
 //	warren_publish_duration_seconds{exchange,outcome}     histogram ObservePublish
 //	warren_reconnects_total{connection}                   counter   ObserveConnection
 //	warren_connection_up{connection}                      gauge     ObserveConnection
+//	warren_build_info{version,goversion}                  gauge     always 1
 //
 // Labels are bounded: route is the matched route's pattern, "(none)" for
 // messages no route matched (NotFound); outcome is the settlement performed
@@ -23,6 +24,8 @@
 package metrics
 
 import (
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -81,7 +84,10 @@ func New(opts ...Option) (*Metrics, error) {
 		conns:           map[string]connSeen{},
 	}
 	m.series.Store(&map[seriesKey]*series{})
-	cs := []prometheus.Collector{m.consumed, m.handlerDuration, m.inFlight, m.retries, m.deadLettered,
+	version, goVersion := buildInfo()
+	info := gauge("build_info", "Always 1; its labels are the warren module version and the Go version that built the binary.", "version", "goversion")
+	info.WithLabelValues(version, goVersion).Set(1)
+	cs := []prometheus.Collector{info, m.consumed, m.handlerDuration, m.inFlight, m.retries, m.deadLettered,
 		m.published, m.publishDuration, m.reconnects, m.connUp}
 	for i, col := range cs {
 		if err := c.reg.Register(col); err != nil {
@@ -92,6 +98,23 @@ func New(opts ...Option) (*Metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// buildInfo returns the version of warren's module in the running binary
+// ("devel" when built from a checkout of warren) and the Go version.
+func buildInfo() (version, goVersion string) {
+	version, goVersion = "devel", runtime.Version()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version, goVersion
+	}
+	goVersion = bi.GoVersion
+	for _, m := range append([]*debug.Module{&bi.Main}, bi.Deps...) {
+		if m.Path == "github.com/warren-mq/warren" && m.Version != "" && m.Version != "(devel)" {
+			version = m.Version
+		}
+	}
+	return version, goVersion
 }
 
 func routeLabel(pattern string) string {

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +191,30 @@ shop_messages_consumed_total{outcome="ack",queue="q",route="(none)",service="ord
 	nilM.ObserveRetry(warren.RetryEvent{})
 	nilM.ObservePublish(warren.PublishEvent{})
 	nilM.ObserveConnection(warren.ConnectionEvent{})
+}
+
+func TestBuildInfo(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	if _, err := metrics.New(metrics.WithRegisterer(reg)); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "warren_build_info" {
+			continue
+		}
+		m := mf.GetMetric()[0]
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if m.GetGauge().GetValue() != 1 || labels["goversion"] != runtime.Version() || labels["version"] == "" {
+			t.Errorf("warren_build_info %v = %v, want 1 with version and goversion %s", labels, m.GetGauge().GetValue(), runtime.Version())
+		}
+		return
+	}
+	t.Fatal("no warren_build_info")
 }

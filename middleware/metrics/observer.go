@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 // ObserveSettle implements warren.Observer: it counts the delivery in
@@ -63,18 +64,19 @@ func (m *Metrics) ObserveConnection(e warren.ConnectionEvent) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	seen := m.conns[e.Name]
-	reconnects := m.reconnects.WithLabelValues(e.Name) // present, at 0, from the first event
+	name := redact.Text(e.Name) // a label leaves the process
+	seen := m.conns[name]
+	reconnects := m.reconnects.WithLabelValues(name) // present, at 0, from the first event
 	switch e.State {
 	case warren.ConnUp:
 		if seen.wasUp && seen.lost {
 			reconnects.Inc()
 		}
 		seen = connSeen{wasUp: true}
-		m.connUp.WithLabelValues(e.Name).Set(1)
+		m.connUp.WithLabelValues(name).Set(1)
 	default:
 		seen.lost = seen.wasUp
-		m.connUp.WithLabelValues(e.Name).Set(0)
+		m.connUp.WithLabelValues(name).Set(0)
 	}
-	m.conns[e.Name] = seen
+	m.conns[name] = seen
 }

@@ -1,12 +1,16 @@
 package tracing
 
 import (
+	"errors"
+	"fmt"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 // Attributes warren adds beyond the semantic conventions.
@@ -17,19 +21,49 @@ const (
 	AttrReason  = attribute.Key("warren.reason")  // the dead-letter reason
 )
 
-// spanName follows the conventions: "{operation} {destination}", or the
-// operation alone for the default exchange.
-func spanName(op, exchange string) string {
+// defaultExchange is the destination name of the default exchange.
+const defaultExchange = "amq.default"
+
+// destination returns messaging.destination.name: "{exchange}:{routing
+// key}", and ":{queue}" after it on consumers; "amq.default" stands for the
+// default exchange, and an empty routing key or queue is left out.
+func destination(exchange, key, queue string) string {
 	if exchange == "" {
-		return op
+		exchange = defaultExchange
+	}
+	d := exchange
+	if key != "" {
+		d += ":" + key
+	}
+	if queue != "" {
+		d += ":" + queue
+	}
+	return d
+}
+
+// spanName is "{operation} {destination}": the template (the route
+// pattern) when there is one, as it has low cardinality, else the
+// exchange.
+func spanName(op, template, exchange string) string {
+	if template != "" {
+		return op + " " + template
+	}
+	if exchange == "" {
+		exchange = defaultExchange
 	}
 	return op + " " + exchange
 }
 
 // messageAttrs appends the attributes common to consumer and producer spans.
-func messageAttrs(dst []attribute.KeyValue, exchange, key, id, corrID string, size int) []attribute.KeyValue {
-	dst = append(dst, semconv.MessagingSystemRabbitMQ, semconv.MessagingDestinationName(exchange),
-		semconv.MessagingMessageBodySize(size))
+func (c *config) messageAttrs(dst []attribute.KeyValue, dest, key, id, corrID string, size int) []attribute.KeyValue {
+	dst = append(dst, semconv.MessagingSystemRabbitMQ, semconv.MessagingDestinationName(dest))
+	dst = append(dst, c.server...)
+	if c.clientID != "" {
+		dst = append(dst, semconv.MessagingClientID(c.clientID))
+	}
+	if c.bodySize {
+		dst = append(dst, semconv.MessagingMessageBodySize(size))
+	}
 	if key != "" {
 		dst = append(dst, semconv.MessagingRabbitMQDestinationRoutingKey(key))
 	}
@@ -42,17 +76,39 @@ func messageAttrs(dst []attribute.KeyValue, exchange, key, id, corrID string, si
 	return dst
 }
 
+// errorType is error.type for err: the Go type of the first error in its
+// chain that has a type of its own, or "_OTHER" when the chain holds only
+// the standard library's anonymous types (errors.New, fmt.Errorf,
+// errors.Join), whose names say nothing.
+func errorType(err error) attribute.KeyValue {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch t := fmt.Sprintf("%T", e); t {
+		case "*errors.errorString", "*fmt.wrapError", "*fmt.wrapErrors", "*errors.joinError":
+		default:
+			return semconv.ErrorTypeKey.String(t)
+		}
+	}
+	return semconv.ErrorTypeOther
+}
+
+// recordError records err on span, its text redacted.
+func recordError(span trace.Span, err error) {
+	text := redact.Text(err.Error())
+	span.AddEvent("exception", trace.WithAttributes(semconv.ExceptionType(fmt.Sprintf("%T", err)), semconv.ExceptionMessage(text)))
+	span.SetStatus(codes.Error, text)
+}
+
 // endWith records a handler's result on span: its outcome, and for a
 // failure (anything but ack and drop) the error, error.type and an error
-// status. error.type is the dead-letter reason, "requeue", or the error's
-// Go type (semconv.ErrorType) for a retry.
+// status. error.type is the dead-letter reason, "requeue", or errorType
+// for a retry.
 func endWith(span trace.Span, err error) {
 	out := warren.OutcomeOf(err)
 	span.SetAttributes(AttrOutcome.String(out.Action.String()))
 	if out.Action == warren.ActionAck || out.Action == warren.ActionDrop {
 		return
 	}
-	et := semconv.ErrorType(err)
+	et := errorType(err)
 	switch out.Action {
 	case warren.ActionDeadLetter:
 		et = semconv.ErrorTypeKey.String(out.Reason)
@@ -61,6 +117,5 @@ func endWith(span trace.Span, err error) {
 		et = semconv.ErrorTypeKey.String("requeue")
 	}
 	span.SetAttributes(et)
-	span.RecordError(err)
-	span.SetStatus(codes.Error, err.Error())
+	recordError(span, err)
 }

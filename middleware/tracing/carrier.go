@@ -2,10 +2,11 @@ package tracing
 
 import amqp "github.com/rabbitmq/amqp091-go"
 
-// MaxHeaderValue is the longest header value HeaderCarrier.Get returns.
+// MaxCarrierValue is the longest header value HeaderCarrier.Get returns
+// (warren.MaxHeaderValue is a different bound: the longest value warren writes).
 // W3C trace context and baggage values are far shorter (baggage is bounded
 // at 8192 bytes), so a longer value is garbage: ignored rather than parsed.
-const MaxHeaderValue = 8192
+const MaxCarrierValue = 8192
 
 // HeaderCarrier adapts AMQP headers to a propagation.TextMapCarrier, so a
 // propagator can read and write trace context in them:
@@ -14,7 +15,7 @@ const MaxHeaderValue = 8192
 //	propagator.Inject(ctx, tracing.HeaderCarrier(headers))
 //
 // Only string values are read: a value of another type (a number, a table,
-// bytes) or longer than MaxHeaderValue is reported as missing, so hostile or
+// bytes) or longer than MaxCarrierValue is reported as missing, so hostile or
 // corrupt headers make extraction find nothing, never fail. Get and Keys
 // work on a nil table; Set needs a non-nil one.
 type HeaderCarrier amqp.Table
@@ -22,7 +23,7 @@ type HeaderCarrier amqp.Table
 // Get returns the string value of key, or "".
 func (c HeaderCarrier) Get(key string) string {
 	s, ok := c[key].(string)
-	if !ok || len(s) > MaxHeaderValue {
+	if !ok || len(s) > MaxCarrierValue {
 		return ""
 	}
 	return s

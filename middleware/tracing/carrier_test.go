@@ -15,14 +15,14 @@ func TestHeaderCarrier(t *testing.T) {
 		"traceparent": "00-abc",
 		"count":       int64(3),
 		"raw":         []byte("bytes"),
-		"long":        strings.Repeat("x", tracing.MaxHeaderValue+1),
-		"limit":       strings.Repeat("x", tracing.MaxHeaderValue),
+		"long":        strings.Repeat("x", tracing.MaxCarrierValue+1),
+		"limit":       strings.Repeat("x", tracing.MaxCarrierValue),
 	})
 	if c.Get("traceparent") != "00-abc" || c.Get("count") != "" || c.Get("raw") != "" || c.Get("long") != "" || c.Get("missing") != "" {
 		t.Errorf("Get read a non-string, over-long or missing value")
 	}
-	if len(c.Get("limit")) != tracing.MaxHeaderValue {
-		t.Errorf("Get dropped a value of exactly MaxHeaderValue bytes")
+	if len(c.Get("limit")) != tracing.MaxCarrierValue {
+		t.Errorf("Get dropped a value of exactly MaxCarrierValue bytes")
 	}
 	keys := c.Keys()
 	slices.Sort(keys)

@@ -32,7 +32,7 @@ func ExampleMiddleware() {
 
 	s := exp.GetSpans()[0]
 	fmt.Println(s.Name, s.SpanKind, s.SpanContext.TraceID(), s.Parent.SpanID())
-	// Output: process events consumer 0af7651916cd43dd8448eb211c80319c b7ad6b7169203331
+	// Output: process Order.* consumer 0af7651916cd43dd8448eb211c80319c b7ad6b7169203331
 }
 
 func ExampleInjectPublisher() {

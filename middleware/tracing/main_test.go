@@ -48,3 +48,19 @@ func byKind(t *testing.T, exp *tracetest.InMemoryExporter, k string) tracetest.S
 	}
 	return found[0]
 }
+
+// exactAttrs fails unless span s has exactly the attributes in want.
+func exactAttrs(t *testing.T, s tracetest.SpanStub, want map[string]any) {
+	t.Helper()
+	got := attrs(s)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: attribute %s = %#v, want %#v", s.Name, k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: unexpected attribute %s = %#v", s.Name, k, v)
+		}
+	}
+}

@@ -11,19 +11,15 @@ import (
 )
 
 // Middleware starts a CONSUMER span per message, named "process
-// <exchange>", parented by the trace context extracted from the message's
+// <route pattern>", parented by the trace context extracted from the message's
 // headers (a new trace when there is none, or when it is garbage: a bad
 // header never fails a message):
 //
 //	otel.SetTextMapPropagator(propagation.TraceContext{})
 //	r.Use(tracing.Middleware())
 //
-// The span carries messaging.system=rabbitmq, messaging.operation.name and
-// .type "process", messaging.destination.name (the exchange),
-// messaging.destination.subscription.name (the queue),
-// messaging.rabbitmq.destination.routing_key, messaging.message.id,
-// messaging.message.conversation_id (the correlation id), the body size,
-// and warren.route, warren.attempt and warren.outcome. A handler error that
+// The span carries the attributes the package doc lists, and warren.route,
+// warren.attempt and warren.outcome. A handler error that
 // is a failure (retry, requeue, dead-letter) is recorded, with error.type,
 // and sets the span's status to Error; ack and drop leave it unset.
 //
@@ -34,16 +30,27 @@ func Middleware(opts ...Option) warren.Middleware {
 	c := newConfig(opts)
 	return func(next warren.Handler) warren.Handler {
 		return warren.HandlerFunc(func(ctx context.Context, msg *warren.Message) error {
-			ctx = c.prop.Extract(ctx, HeaderCarrier(msg.Headers))
-			attrs := make([]attribute.KeyValue, 0, 12)
+			pctx := c.prop.Extract(ctx, HeaderCarrier(msg.Headers))
+			attrs := make([]attribute.KeyValue, 0, 16)
 			attrs = append(attrs, semconv.MessagingOperationName("process"), semconv.MessagingOperationTypeProcess,
 				AttrRoute.String(msg.Route), AttrAttempt.Int(msg.Attempt))
+			if msg.Route != "" {
+				attrs = append(attrs, semconv.MessagingDestinationTemplate(msg.Route))
+			}
 			if msg.Queue != "" {
 				attrs = append(attrs, semconv.MessagingDestinationSubscriptionName(msg.Queue))
 			}
-			attrs = messageAttrs(attrs, msg.Exchange, msg.RoutingKey, msg.MessageID, msg.CorrelationID, len(msg.Body))
-			ctx, span := c.tracer.Start(ctx, spanName("process", msg.Exchange),
-				trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
+			attrs = c.messageAttrs(attrs, destination(msg.Exchange, msg.RoutingKey, msg.Queue), msg.RoutingKey, msg.MessageID, msg.CorrelationID, len(msg.Body))
+			startOpts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)}
+			if c.links {
+				if sc := trace.SpanContextFromContext(pctx); sc.IsValid() {
+					startOpts = append(startOpts, trace.WithLinks(trace.Link{SpanContext: sc}))
+				}
+				startOpts = append(startOpts, trace.WithNewRoot())
+			} else {
+				ctx = pctx
+			}
+			ctx, span := c.tracer.Start(ctx, spanName("process", msg.Route, msg.Exchange), startOpts...)
 			defer span.End()
 			if pub := warren.PublisherFromContext(ctx); pub != nil {
 				ctx = warren.ContextWithPublisher(ctx, &injectingPublisher{next: pub, c: c})
@@ -51,8 +58,29 @@ func Middleware(opts ...Option) warren.Middleware {
 			err := next.ServeMessage(ctx, msg)
 			if span.IsRecording() {
 				endWith(span, err)
+				if c.settle {
+					c.settleSpan(ctx, msg, err)
+				}
 			}
 			return err
 		})
 	}
+}
+
+// settleSpan records the settlement the handler asked for as a CLIENT span
+// of operation type "settle", a child of the process span.
+func (c *config) settleSpan(ctx context.Context, msg *warren.Message, err error) {
+	op := warren.OutcomeOf(err).Action.String()
+	attrs := make([]attribute.KeyValue, 0, 12)
+	attrs = append(attrs, semconv.MessagingOperationName(op), semconv.MessagingOperationTypeSettle)
+	if msg.Route != "" {
+		attrs = append(attrs, semconv.MessagingDestinationTemplate(msg.Route))
+	}
+	if msg.Queue != "" {
+		attrs = append(attrs, semconv.MessagingDestinationSubscriptionName(msg.Queue))
+	}
+	attrs = c.messageAttrs(attrs, destination(msg.Exchange, msg.RoutingKey, msg.Queue), msg.RoutingKey, msg.MessageID, msg.CorrelationID, len(msg.Body))
+	_, span := c.tracer.Start(ctx, spanName(op, msg.Route, msg.Exchange),
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	span.End()
 }

@@ -5,7 +5,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -20,9 +19,7 @@ import (
 //	pub = tracing.InjectPublisher(pub)
 //	err := pub.Publish(ctx, &warren.Publishing{Exchange: "events", RoutingKey: "Order.Created"})
 //
-// The span carries messaging.system=rabbitmq, messaging.operation.name
-// "publish" and .type "send", the exchange, routing key, message id,
-// correlation id and body size; a failed publish is recorded on it. The
+// The span carries the attributes the package doc lists; a failed publish is recorded on it. The
 // caller's Publishing and its Headers table are never modified: p receives
 // a copy with a new table holding the caller's headers and the trace
 // context (which replaces any trace context already there).
@@ -58,8 +55,8 @@ func (p *injectingPublisher) Publish(ctx context.Context, pub *warren.Publishing
 	}
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs, semconv.MessagingOperationName("publish"), semconv.MessagingOperationTypeSend)
-	attrs = messageAttrs(attrs, pub.Exchange, pub.RoutingKey, pub.MessageId, pub.CorrelationId, len(pub.Body))
-	ctx, span := p.c.tracer.Start(ctx, spanName("publish", pub.Exchange),
+	attrs = p.c.messageAttrs(attrs, destination(pub.Exchange, pub.RoutingKey, ""), pub.RoutingKey, pub.MessageId, pub.CorrelationId, len(pub.Body))
+	ctx, span := p.c.tracer.Start(ctx, spanName("publish", "", pub.Exchange),
 		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
 	defer span.End()
 
@@ -71,9 +68,8 @@ func (p *injectingPublisher) Publish(ctx context.Context, pub *warren.Publishing
 	p.c.prop.Inject(ctx, HeaderCarrier(c.Headers))
 	err := p.next.Publish(context.WithValue(ctx, injectedKey{}, true), &c)
 	if err != nil {
-		span.SetAttributes(semconv.ErrorType(err))
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
+		span.SetAttributes(errorType(err))
+		recordError(span, err)
 	}
 	return err
 }

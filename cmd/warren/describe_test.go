@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -15,9 +14,8 @@ import (
 
 func runCapture(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(context.Background(), args, func(string) string { return "" }, &out, &errb)
-	return code, out.String(), errb.String()
+	r := warrenEnv(t, nil, args...)
+	return r.code, r.stdout, r.stderr
 }
 
 func TestTopologyFromAServiceDescription(t *testing.T) {

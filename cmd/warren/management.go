@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -171,24 +170,9 @@ func (m *management) bindingsFrom(ctx context.Context, exchange string) ([]mgmtB
 	return bs, err
 }
 
-// bindingsOf returns the bindings between an exchange and a queue.
-func (m *management) bindingsOf(ctx context.Context, exchange, queue string) ([]mgmtBinding, error) {
+// bindingsTo returns the bindings whose destination is the queue.
+func (m *management) bindingsTo(ctx context.Context, queue string) ([]mgmtBinding, error) {
 	var bs []mgmtBinding
-	p := "/api/bindings/" + url.PathEscape(m.vhostName()) + "/e/" + url.PathEscape(apiExchangeName(exchange)) + "/q/" + url.PathEscape(queue)
-	err := m.get(ctx, p, &bs)
+	err := m.get(ctx, m.path("queues", queue, "bindings"), &bs)
 	return bs, err
-}
-
-// number reads a JSON number as int64 when it is a whole one.
-func number(v any) (int64, bool) {
-	switch x := v.(type) {
-	case float64:
-		if x == float64(int64(x)) {
-			return int64(x), true
-		}
-	case json.Number:
-		n, err := strconv.ParseInt(string(x), 10, 64)
-		return n, err == nil
-	}
-	return 0, false
 }

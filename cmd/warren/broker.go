@@ -32,7 +32,12 @@ func connect(url, name, mgmtURL string) (*broker, error) {
 	return b, nil
 }
 
-func (b *broker) close() { _ = b.conn.Close() }
+func (b *broker) close() {
+	_ = b.conn.Close()
+	if b.mgmt != nil {
+		b.mgmt.client.CloseIdleConnections()
+	}
+}
 
 // errNotFound is what a passive declare of a missing exchange or queue
 // ends in.

@@ -18,13 +18,14 @@ all: lint test
 broker:
 	@scripts/broker.sh
 
-## test: vet, the whole suite with the race detector, the broker-restart
-## fault test on its own (it restarts the broker app), every example
+## test: vet, the whole suite with the race detector, the broker-wide fault
+## tests on their own (broker restart; the management plugin), every example
 ## (make examples), and bounded fuzzing
 test: broker
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./adapters/rabbitmq/
+	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./cmd/warren/
 	$(MAKE) --no-print-directory examples
 	$(MAKE) --no-print-directory fuzz-short
 

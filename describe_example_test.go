@@ -2,6 +2,7 @@ package warren_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/warren-mq/warren"
@@ -45,4 +46,37 @@ func ExampleWriteDescription() {
 	//     ]
 	//   }
 	// }
+}
+
+// A service that publishes names what it sends, with the payload types,
+// for `warren asyncapi`.
+func ExampleWithSend() {
+	type ParcelShipped struct {
+		OrderID string `json:"orderId"`
+		Carrier string `json:"carrier,omitempty"`
+	}
+	d := warren.Describe("shipping", nil, warren.Topology{},
+		warren.WithSend[ParcelShipped](warren.EventExchange, "Parcel.Shipped"))
+	fmt.Println(d.Sends[0].Exchange, d.Sends[0].Key, d.Sends[0].Payload.Name)
+	fmt.Println(string(d.Sends[0].Payload.JSON))
+	// Output:
+	// events.topic.exchange Parcel.Shipped ParcelShipped
+	// {"properties":{"carrier":{"type":"string"},"orderId":{"type":"string"}},"required":["orderId"],"type":"object"}
+}
+
+// Typed routes record their payload types in the description.
+func ExampleDescribe() {
+	type PriceQuery struct {
+		SKU string `json:"sku"`
+	}
+	type Price struct {
+		Cents int `json:"cents"`
+	}
+	r := warren.NewRouter()
+	r.Handle("Price.Get", warren.TypedReply(func(context.Context, PriceQuery) (Price, error) { return Price{}, nil }))
+	d := warren.Describe("pricing", r, warren.Topology{})
+	p := d.Payloads[0]
+	fmt.Println(p.Pattern, p.Payload.Name, "->", p.Reply.Name)
+	// Output:
+	// Price.Get PriceQuery -> Price
 }

@@ -28,9 +28,10 @@ type mux struct {
 	root     *Router
 	tree     tree
 	patterns []string
-	sites    map[string]string // pattern -> where it was registered
-	notFound Handler           // the user's (or the default) NotFound handler
-	fallback Handler           // notFound wrapped in the root's middlewares
+	sites    map[string]string       // pattern -> where it was registered
+	notFound Handler                 // the user's (or the default) NotFound handler
+	fallback Handler                 // notFound wrapped in the root's middlewares
+	typed    map[string]typedHandler // pattern -> its Typed handler, for Describe
 }
 
 // NewRouter returns an empty router whose NotFound handler dead-letters
@@ -115,6 +116,7 @@ func (r *Router) Handle(pattern string, h Handler) {
 			full, r.mux.sites[full], site))
 	}
 	r.mux.sites[full] = site
+	r.mux.recordTypes(full, h)
 	r.mux.patterns = append(r.mux.patterns, full)
 	for x := r; x != nil; x = x.parent {
 		x.mounted = true

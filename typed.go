@@ -3,6 +3,7 @@ package warren
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -39,13 +40,13 @@ func newTypedConfig(opts []TypedOption) typedConfig {
 // The function's context carries the message (MessageFromContext).
 func Typed[T any](fn func(ctx context.Context, v T) error, opts ...TypedOption) Handler {
 	cfg := newTypedConfig(opts)
-	return HandlerFunc(func(ctx context.Context, msg *Message) error {
+	return typedHandler{payload: reflect.TypeFor[T](), HandlerFunc: func(ctx context.Context, msg *Message) error {
 		v, _, err := decode[T](cfg.codecs, msg)
 		if err != nil {
 			return err
 		}
 		return fn(ContextWithMessage(ctx, msg), v)
-	})
+	}}
 }
 
 // TypedReply adapts a function that answers a request (a command or a
@@ -64,7 +65,7 @@ func Typed[T any](fn func(ctx context.Context, v T) error, opts ...TypedOption) 
 // in docs/ARCHITECTURE.md, "Request and reply".
 func TypedReply[T, R any](fn func(ctx context.Context, v T) (R, error), opts ...TypedOption) Handler {
 	cfg := newTypedConfig(opts)
-	return HandlerFunc(func(ctx context.Context, msg *Message) error {
+	return typedHandler{payload: reflect.TypeFor[T](), reply: reflect.TypeFor[R](), HandlerFunc: func(ctx context.Context, msg *Message) error {
 		v, codec, err := decode[T](cfg.codecs, msg)
 		if err != nil {
 			return failRequest(ctx, msg, err)
@@ -85,7 +86,7 @@ func TypedReply[T, R any](fn func(ctx context.Context, v T) (R, error), opts ...
 			DeliveryMode: amqp.Transient,
 			Body:         body,
 		})
-	})
+	}}
 }
 
 // failRequest answers a failed request with an error reply and settles it

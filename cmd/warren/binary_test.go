@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -54,5 +55,24 @@ func TestBinary(t *testing.T) {
 	}
 	if out, code := shell("frobnicate"); code != 2 || !strings.Contains(out, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d", code)
+	}
+	if out, code := shell("version"); code != 0 || !strings.HasPrefix(out, "warren ") || !strings.Contains(out, runtime.Version()) {
+		t.Errorf("version: exit %d", code)
+	}
+	// -h goes to stdout, as --help of warren itself does.
+	help := exec.Command(bin, "dlq", "list", "-h")
+	var stdout, stderr strings.Builder
+	help.Stdout, help.Stderr = &stdout, &stderr
+	if err := help.Run(); err != nil || !strings.Contains(stdout.String(), "usage: warren dlq list") || stderr.Len() != 0 {
+		t.Errorf("dlq list -h: %v, stdout %q, stderr %q", err, stdout.String(), stderr.String())
+	}
+	// Purge asks; with stdin not a terminal (the test's pipe) it refuses
+	// without --yes.
+	f.deadLetter("m2", "Order.Created", warren.ReasonError, fmt.Errorf("db down"))
+	if out, code := shell("dlq", "purge", "--queue", f.queue); code != 2 || !strings.Contains(out, "--yes") || f.depth(f.dlq) != 1 {
+		t.Errorf("purge without --yes: exit %d, depth %d", code, f.depth(f.dlq))
+	}
+	if _, code := shell("dlq", "purge", "--queue", f.queue, "--yes"); code != 0 || f.depth(f.dlq) != 0 {
+		t.Errorf("purge --yes: exit %d, depth %d", code, f.depth(f.dlq))
 	}
 }

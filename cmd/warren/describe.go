@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/redact"
+	"github.com/warren-mq/warren/retry"
 )
 
 // describeOptions are the flags of routes and topology.
@@ -24,12 +26,15 @@ type describeOptions struct {
 	quorum   bool
 	asJSON   bool
 	commandN string
+	// topology --check
+	check bool
+	url   string
+	mgmt  string
 }
 
-func describeFlags(name string, e env) (*flag.FlagSet, *describeOptions) {
+func describeFlags(name string) (*flag.FlagSet, *describeOptions) {
 	o := &describeOptions{commandN: name}
 	fs := flag.NewFlagSet("warren "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	fs.StringVar(&o.file, "file", "", "a service's description (JSON from warren.WriteDescription); - reads stdin")
 	fs.StringVar(&o.service, "service", "", "without --file: the service name, for the conventional topology")
 	fs.StringVar(&o.stream, "stream", "events", "without --file: the event stream (exchange <stream>.topic.exchange)")
@@ -37,36 +42,53 @@ func describeFlags(name string, e env) (*flag.FlagSet, *describeOptions) {
 	fs.StringVar(&o.retry, "retry", "", "without --file: comma-separated retry delays, e.g. 5s,1m")
 	fs.BoolVar(&o.quorum, "quorum", false, "without --file: quorum queues")
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
+	check := ""
+	if name == "topology" {
+		fs.BoolVar(&o.check, "check", false, "compare with what the broker has (exit 1 on drift)")
+		fs.StringVar(&o.url, "url", "", "with --check: broker `URL` (default $AMQP_URL, else "+redact.URLs(defaultURL)+")")
+		fs.StringVar(&o.mgmt, "management", "", "with --check: management API `URL` (default http://<broker host>:15672; off: passive declares only)")
+		check = " [--check [--url U] [--management M]]"
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: warren %s (--file F | --service S --routes P1,P2 [--stream NAME] [--retry D1,D2] [--quorum]) [--json]\n\n", name)
-		fmt.Fprintln(e.stderr, "Prints what a service consumes and declares: from the description the service")
-		fmt.Fprintln(e.stderr, "prints (warren.WriteDescription), or computed for the event-stream convention.")
-		fmt.Fprintln(e.stderr)
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: warren %s (--file F | --service S --routes P1,P2 [--stream NAME] [--retry D1,D2] [--quorum]) [--json]%s\n\n", name, check)
+		fmt.Fprintln(w, "Prints what a service consumes and declares: from the description the service")
+		fmt.Fprintln(w, "prints (warren.WriteDescription), or computed for the event-stream convention.")
+		if name == "topology" {
+			fmt.Fprintln(w, "--check compares it with the broker: through the management API when the")
+			fmt.Fprintln(w, "plugin is enabled (kinds, arguments, bindings too), else by passive declares")
+			fmt.Fprintln(w, "(existence of exchanges and queues only).")
+		}
+		fmt.Fprintln(w)
 		fs.PrintDefaults()
 	}
 	return fs, o
 }
 
-func runRoutes(_ context.Context, e env, args []string) int {
+func runRoutes(_ context.Context, e *env, args []string) int {
 	d, o, code := loadDescription("routes", e, args)
 	if code >= 0 {
 		return code
 	}
+	routes := byPrecedence(d.Routes)
 	if o.asJSON {
-		return exitStatus(e, writeJSON(e.stdout, d.Routes))
+		return exitStatus(e, writeJSON(e.stdout, routes))
 	}
 	tw := newTable(e.stdout)
 	fmt.Fprintln(tw, "PATTERN\tPRECEDENCE")
-	for i, p := range byPrecedence(d.Routes) {
+	for i, p := range routes {
 		fmt.Fprintf(tw, "%s\t%d\n", p, i+1)
 	}
 	return exitStatus(e, tw.Flush())
 }
 
-func runTopology(_ context.Context, e env, argv []string) int {
+func runTopology(ctx context.Context, e *env, argv []string) int {
 	d, o, code := loadDescription("topology", e, argv)
 	if code >= 0 {
 		return code
+	}
+	if o.check {
+		return checkTopology(ctx, e, d, o)
 	}
 	if o.asJSON {
 		return exitStatus(e, writeJSON(e.stdout, d.Topology))
@@ -103,30 +125,54 @@ func runTopology(_ context.Context, e env, argv []string) int {
 
 // loadDescription parses flags and reads or computes the description. A
 // non-negative code means: return it.
-func loadDescription(name string, e env, argv []string) (warren.Description, *describeOptions, int) {
-	fs, o := describeFlags(name, e)
-	if err := fs.Parse(argv); err != nil {
-		if err == flag.ErrHelp {
-			return warren.Description{}, nil, exitOK
-		}
-		return warren.Description{}, nil, exitUsage
+func loadDescription(name string, e *env, argv []string) (warren.Description, *describeOptions, int) {
+	fs, o := describeFlags(name)
+	if code, ok := parse(e, fs, argv); !ok {
+		return warren.Description{}, nil, code
 	}
 	var d warren.Description
 	var err error
 	switch {
+	case fs.NArg() > 0:
+		return d, nil, usageError(e, fs, "unexpected argument %q", fs.Arg(0))
 	case o.file != "":
 		d, err = readDescription(o.file)
 	case o.service != "" && o.routes != "":
-		d, err = conventional(o)
+		var delays []time.Duration
+		if delays, err = retryDelays(o.retry); err != nil {
+			return d, nil, usageError(e, fs, "--retry: %v", err)
+		}
+		d, err = conventional(o, delays)
 	default:
-		fs.Usage()
-		return d, nil, exitUsage
+		return d, nil, usageError(e, fs, "--file, or --service and --routes, are required")
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "warren %s: %v\n", name, err)
-		return d, nil, exitFail
+		return d, nil, fail(e, fmt.Errorf("%s: %w", fs.Name(), err))
 	}
 	return d, o, -1
+}
+
+// retryDelays parses comma-separated delays and checks them as
+// retry.Delays does (positive whole milliseconds, the unit of
+// x-message-ttl, and at most retry.MaxWaitQueues), so that the topology
+// printed is the one a consumer with that policy declares: one wait queue
+// per distinct delay.
+func retryDelays(list string) ([]time.Duration, error) {
+	var delays []time.Duration
+	for i, s := range splitList(list) {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return nil, fmt.Errorf("delay %d: %w", i+1, err)
+		}
+		if d <= 0 || d%time.Millisecond != 0 {
+			return nil, fmt.Errorf("delay %d is %v: delays must be positive whole milliseconds (x-message-ttl counts milliseconds), as retry.Delays requires", i+1, d)
+		}
+		delays = append(delays, d)
+	}
+	if len(delays) > retry.MaxWaitQueues {
+		return nil, fmt.Errorf("%d delays, at most %d", len(delays), retry.MaxWaitQueues)
+	}
+	return retry.Delays(delays...).WaitDelays(), nil
 }
 
 func readDescription(file string) (warren.Description, error) {
@@ -148,7 +194,7 @@ func readDescription(file string) (warren.Description, error) {
 
 // conventional computes the topology of a consumer of the event-stream
 // convention, exactly as adapters/rabbitmq declares it.
-func conventional(o *describeOptions) (warren.Description, error) {
+func conventional(o *describeOptions, delays []time.Duration) (warren.Description, error) {
 	routes := splitList(o.routes)
 	r := warren.NewRouter()
 	for _, p := range routes {
@@ -156,14 +202,6 @@ func conventional(o *describeOptions) (warren.Description, error) {
 			return warren.Description{}, err
 		}
 		r.HandleFunc(p, func(context.Context, *warren.Message) error { return nil })
-	}
-	var delays []time.Duration
-	for _, s := range splitList(o.retry) {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return warren.Description{}, fmt.Errorf("retry delay %q: %w", s, err)
-		}
-		delays = append(delays, d)
 	}
 	ex := warren.StreamExchange(o.stream)
 	q := warren.Queue{Name: warren.ServiceQueue(ex, o.service), Durable: true}
@@ -221,12 +259,4 @@ func args(t map[string]any) string {
 		parts[i] = fmt.Sprintf("%s=%v", k, v)
 	}
 	return strings.Join(parts, " ")
-}
-
-func exitStatus(e env, err error) int {
-	if err != nil {
-		fmt.Fprintln(e.stderr, "warren:", err)
-		return exitFail
-	}
-	return exitOK
 }

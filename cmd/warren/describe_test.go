@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +15,8 @@ import (
 
 func runCapture(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(context.Background(), args, func(string) string { return "" }, &out, &errb)
-	return code, out.String(), errb.String()
+	r := warrenEnv(t, nil, args...)
+	return r.code, r.stdout, r.stderr
 }
 
 func TestTopologyFromAServiceDescription(t *testing.T) {
@@ -79,5 +78,71 @@ func TestTopologyOfTheConvention(t *testing.T) {
 	}
 	if code, _, errOut := runCapture(t, "routes", "--file", filepath.Join(t.TempDir(), "missing.json")); code != exitFail || errOut == "" {
 		t.Fatalf("missing file: exit %d", code)
+	}
+}
+
+type parcel struct {
+	ID string `json:"id"`
+}
+
+func TestAsyncAPIFromADescription(t *testing.T) {
+	r := warren.NewRouter()
+	r.Handle("Parcel.Ready", warren.Typed(func(context.Context, parcel) error { return nil }))
+	top, err := warren.ConsumerTopology(warren.Exchange{Name: warren.EventExchange, Durable: true},
+		warren.Queue{Name: "svc-q", Durable: true}, r.Routes(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "svc.json")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := warren.WriteDescription(f, "svc", r, top, warren.WithSend[parcel](warren.EventExchange, "Parcel.Shipped")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	code, out, errOut := runCapture(t, "asyncapi", "--file", file, "--version", "2.1.0", "--server", "rabbit:5672")
+	var doc struct {
+		AsyncAPI string `json:"asyncapi"`
+		Info     struct{ Title, Version string }
+		Servers  map[string]struct{ Host, Protocol string }
+		Channels map[string]struct {
+			Address string
+		}
+		Operations map[string]struct {
+			Action string
+		}
+		Components struct {
+			Messages map[string]struct {
+				Payload struct {
+					Properties map[string]any
+				}
+			}
+		}
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &doc) != nil {
+		t.Fatalf("asyncapi: exit %d, %s %s", code, out, errOut)
+	}
+	var addresses, actions []string
+	for _, c := range doc.Channels {
+		addresses = append(addresses, c.Address)
+	}
+	for _, o := range doc.Operations {
+		actions = append(actions, o.Action)
+	}
+	sort.Strings(addresses)
+	sort.Strings(actions)
+	if doc.AsyncAPI != "3.0.0" || doc.Info.Title != "svc" || doc.Info.Version != "2.1.0" || doc.Servers["rabbitmq"].Host != "rabbit:5672" ||
+		strings.Join(addresses, ",") != "Parcel.Ready,Parcel.Shipped" || strings.Join(actions, ",") != "receive,send" ||
+		doc.Components.Messages["parcel"].Payload.Properties["id"] == nil {
+		t.Errorf("document %+v", doc)
+	}
+	if code, _, _ := runCapture(t, "asyncapi"); code != exitUsage {
+		t.Errorf("no --file: exit %d", code)
+	}
+	if code, _, errOut := runCapture(t, "asyncapi", "--file", file+".missing"); code != exitFail || !strings.Contains(errOut, "warren asyncapi: open") {
+		t.Errorf("missing file: exit %d %q", code, errOut)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/warren-mq/warren/deadletter"
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 // dlqOptions are the flags of the dlq subcommands.
@@ -20,8 +22,10 @@ type dlqOptions struct {
 	reason string
 	id     string
 	dryRun bool
+	yes    bool
 	json   bool
 	url    string
+	mgmt   string
 }
 
 // dlqSubs are the subcommands of dlq, their summary, their default
@@ -30,7 +34,7 @@ var dlqSubs = []struct {
 	name, summary string
 	limit         int
 	dryRun        bool
-	run           func(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int
+	run           func(ctx context.Context, e *env, b *broker, o *dlqOptions) int
 }{
 	{"list", "one line per message: id, reason, attempt, time, origin, error", 100, false, dlqList},
 	{"show", "messages in full: headers, stack trace, body", 10, false, dlqShow},
@@ -51,13 +55,12 @@ func dlqUsage(w io.Writer) {
 	fmt.Fprintln(w, `Run "warren dlq <subcommand> -h" for its flags.`)
 }
 
-func runDLQ(ctx context.Context, e env, args []string) int {
+func runDLQ(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
 		dlqUsage(e.stderr)
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
+	if isHelp(args[0]) || args[0] == "help" {
 		dlqUsage(e.stdout)
 		return exitOK
 	}
@@ -67,13 +70,12 @@ func runDLQ(ctx context.Context, e env, args []string) int {
 		}
 		o := &dlqOptions{sub: s.name}
 		fs := flag.NewFlagSet("warren dlq "+s.name, flag.ContinueOnError)
-		fs.SetOutput(e.stderr)
 		fs.Usage = func() {
 			fmt.Fprintf(fs.Output(), "usage: warren dlq %s --queue Q [flags]\n\n%s.\n\nflags:\n", s.name, s.summary)
 			fs.PrintDefaults()
 		}
 		fs.StringVar(&o.queue, "queue", "", "the work `queue` (its dead-letter queue is <queue>.dlq), or a dead-letter queue (required)")
-		fs.StringVar(&o.url, "url", "", "broker `URL` (default $AMQP_URL, else "+redact(defaultURL)+")")
+		fs.StringVar(&o.url, "url", "", "broker `URL` (default $AMQP_URL, else "+redact.URLs(defaultURL)+")")
 		fs.BoolVar(&o.json, "json", false, "print JSON instead of text")
 		if s.name != "purge" {
 			fs.IntVar(&o.limit, "limit", s.limit, "at most `N` messages (0: all)")
@@ -83,11 +85,14 @@ func runDLQ(ctx context.Context, e env, args []string) int {
 		if s.dryRun {
 			fs.BoolVar(&o.dryRun, "dry-run", false, "show what would be done, change nothing")
 		}
-		if err := fs.Parse(args[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
-			return exitUsage
+		if s.name == "replay" {
+			fs.StringVar(&o.mgmt, "management", "", "management API `URL` the dry run checks routing with (default http://<broker host>:15672; off: none)")
+		}
+		if s.name == "purge" {
+			fs.BoolVar(&o.yes, "yes", false, "purge without asking (required when stdin is not a terminal)")
+		}
+		if code, ok := parse(e, fs, args[1:]); !ok {
+			return code
 		}
 		switch {
 		case fs.NArg() > 0:
@@ -100,47 +105,39 @@ func runDLQ(ctx context.Context, e env, args []string) int {
 		if !deadletter.IsQueueName(o.queue) {
 			o.queue = deadletter.QueueName(o.queue)
 		}
-		conn, err := dial(brokerURL(o.url, e.getenv), "warren dlq "+s.name)
+		if s.name == "purge" && !o.yes && !o.dryRun && !e.terminal {
+			return usageError(e, fs, "stdin is not a terminal to confirm on: pass --yes to purge %s", o.queue)
+		}
+		b, err := connect(brokerURL(o.url, e.getenv), "warren dlq "+s.name, o.mgmt)
 		if err != nil {
 			return fail(e, err)
 		}
-		defer conn.Close()
-		return s.run(ctx, e, deadletter.NewInspector(conn), o)
+		defer b.close()
+		return s.run(ctx, e, b, o)
 	}
 	fmt.Fprintf(e.stderr, "warren dlq: unknown subcommand %q\n\n", args[0])
 	dlqUsage(e.stderr)
 	return exitUsage
 }
 
-func usageError(e env, fs *flag.FlagSet, format string, args ...any) int {
-	fmt.Fprintf(e.stderr, "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
-	fs.Usage()
-	return exitUsage
-}
-
-func fail(e env, err error) int {
-	fmt.Fprintf(e.stderr, "warren: %s\n", strings.TrimPrefix(err.Error(), "warren/deadletter: "))
-	return exitFail
-}
-
 func (o *dlqOptions) filter() deadletter.Filter {
 	return deadletter.Filter{Limit: o.limit, Reason: o.reason, MessageID: o.id}
 }
 
-func dlqList(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
-	return listOrShow(ctx, e, in, o, false)
+func dlqList(ctx context.Context, e *env, b *broker, o *dlqOptions) int {
+	return listOrShow(ctx, e, b, o, false)
 }
 
-func dlqShow(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
-	return listOrShow(ctx, e, in, o, true)
+func dlqShow(ctx context.Context, e *env, b *broker, o *dlqOptions) int {
+	return listOrShow(ctx, e, b, o, true)
 }
 
-func listOrShow(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions, full bool) int {
-	entries, err := in.List(ctx, o.queue, o.filter())
+func listOrShow(ctx context.Context, e *env, b *broker, o *dlqOptions, full bool) int {
+	entries, err := b.inspector.List(ctx, o.queue, o.filter())
 	if err != nil {
 		return fail(e, err)
 	}
-	depth, err := in.Depth(ctx, o.queue)
+	depth, err := b.inspector.Depth(ctx, o.queue)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -158,13 +155,17 @@ func listOrShow(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOpti
 	return exitOK
 }
 
-func dlqReplay(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
-	res, err := in.Replay(ctx, o.queue, deadletter.ReplayOptions{Filter: o.filter(), DryRun: o.dryRun})
+func dlqReplay(ctx context.Context, e *env, b *broker, o *dlqOptions) int {
+	res, err := b.inspector.Replay(ctx, o.queue, deadletter.ReplayOptions{Filter: o.filter(), DryRun: o.dryRun})
+	var notes map[int]string
+	if err == nil && o.dryRun {
+		res, notes, err = b.checkReplay(ctx, o.queue, res)
+	}
 	var werr error
 	if o.json {
-		werr = writeJSON(e.stdout, replayJSON(o.queue, res))
+		werr = writeJSON(e.stdout, replayJSON(o.queue, res, notes))
 	} else {
-		werr = writeReplay(e.stdout, o.queue, res)
+		werr = writeReplay(e.stdout, o.queue, res, notes)
 	}
 	if werr != nil {
 		return fail(e, werr)
@@ -175,16 +176,24 @@ func dlqReplay(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptio
 	return exitOK
 }
 
-func dlqPurge(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOptions) int {
-	var n int
-	var err error
-	if o.dryRun {
-		n, err = in.Depth(ctx, o.queue)
-	} else {
-		n, err = in.Purge(ctx, o.queue)
-	}
+func dlqPurge(ctx context.Context, e *env, b *broker, o *dlqOptions) int {
+	n, err := b.inspector.Depth(ctx, o.queue)
 	if err != nil {
 		return fail(e, err)
+	}
+	if !o.dryRun {
+		if !o.yes {
+			yes, err := confirm(e, fmt.Sprintf("purge %s from %s? [y/N] ", plural(n, "message"), o.queue))
+			if err != nil {
+				return fail(e, err)
+			}
+			if !yes {
+				return fail(e, fmt.Errorf("not purged: %s keeps its %s", o.queue, plural(n, "message")))
+			}
+		}
+		if n, err = b.inspector.Purge(ctx, o.queue); err != nil {
+			return fail(e, err)
+		}
 	}
 	if o.json {
 		err = writeJSON(e.stdout, purgeJSON{Queue: o.queue, Purged: n, DryRun: o.dryRun})
@@ -199,6 +208,21 @@ func dlqPurge(ctx context.Context, e env, in *deadletter.Inspector, o *dlqOption
 		return fail(e, err)
 	}
 	return exitOK
+}
+
+// confirm asks question on stderr and reads the answer from stdin: only
+// "y" or "yes" is a yes.
+func confirm(e *env, question string) (bool, error) {
+	fmt.Fprint(e.stderr, question)
+	answer, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
 }
 
 func plural(n int, what string) string {

@@ -31,6 +31,8 @@ type entryOutput struct {
 	Headers    map[string]any `json:"headers,omitempty"`
 	Body       *string        `json:"body,omitempty"`
 	BodyBase64 string         `json:"body_base64,omitempty"`
+	// Note says what a dry run could not check of this message.
+	Note string `json:"note,omitempty"`
 }
 
 func entryJSON(e deadletter.Entry, full bool) entryOutput {
@@ -70,13 +72,15 @@ type failureOutput struct {
 	Error   string      `json:"error"`
 }
 
-func replayJSON(queue string, res deadletter.ReplayResult) replayOutput {
+func replayJSON(queue string, res deadletter.ReplayResult, notes map[int]string) replayOutput {
 	out := replayOutput{Queue: queue, DryRun: res.DryRun, Replayed: []entryOutput{}, Failed: []failureOutput{}}
-	for _, e := range res.Replayed {
-		out.Replayed = append(out.Replayed, entryJSON(e, false))
+	for i, e := range res.Replayed {
+		o := entryJSON(e, false)
+		o.Note = notes[i]
+		out.Replayed = append(out.Replayed, o)
 	}
 	for _, f := range res.Failed {
-		out.Failed = append(out.Failed, failureOutput{Message: entryJSON(f.Entry, false), Error: f.Err.Error()})
+		out.Failed = append(out.Failed, failureOutput{Message: entryJSON(f.Entry, false), Error: message(f.Err)})
 	}
 	return out
 }

@@ -33,8 +33,15 @@ func warrenCmd(t *testing.T, args ...string) result {
 
 func warrenEnv(t *testing.T, envs map[string]string, args ...string) result {
 	t.Helper()
+	return warrenIn(t, &env{getenv: func(k string) string { return envs[k] }, stdin: strings.NewReader("")}, args...)
+}
+
+// warrenIn runs the command in e, its stdout and stderr captured.
+func warrenIn(t *testing.T, e *env, args ...string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, func(k string) string { return envs[k] }, &stdout, &stderr)
+	e.stdout, e.stderr = &stdout, &stderr
+	code := run(context.Background(), args, e)
 	r := result{code, stdout.String(), stderr.String()}
 	t.Logf("warren %s -> %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	return r
@@ -132,7 +139,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%v: %+v, want a usage error", args, r)
 		}
 	}
-	if r := warrenEnv(t, nil, "dlq", "replay", "-h"); r.code != exitOK || !strings.Contains(r.stderr, "-dry-run") {
+	if r := warrenEnv(t, nil, "dlq", "replay", "-h"); r.code != exitOK || !strings.Contains(r.stdout, "-dry-run") {
 		t.Errorf("dlq replay -h: %+v", r)
 	}
 }
@@ -312,7 +319,7 @@ func TestPurge(t *testing.T) {
 	if r.code != exitOK || r.stdout != "would purge 3 messages from "+f.dlq+"\n" || f.depth(f.dlq) != 3 {
 		t.Fatalf("purge --dry-run: %+v", r)
 	}
-	r = warrenCmd(t, "dlq", "purge", "--queue", f.queue, "--json")
+	r = warrenCmd(t, "dlq", "purge", "--queue", f.queue, "--json", "--yes")
 	var out purgeJSON
 	if r.code != exitOK || decode(r.stdout, &out) != nil || out.Purged != 3 || out.Queue != f.dlq {
 		t.Fatalf("purge --json: %+v", r)
@@ -329,7 +336,11 @@ func TestPurge(t *testing.T) {
 func TestMissingQueue(t *testing.T) {
 	q := brokertest.Name(t, "missing")
 	for _, sub := range []string{"list", "show", "replay", "purge"} {
-		r := warrenCmd(t, "dlq", sub, "--queue", q)
+		args := []string{"dlq", sub, "--queue", q}
+		if sub == "purge" {
+			args = append(args, "--yes")
+		}
+		r := warrenCmd(t, args...)
 		if r.code != exitFail || !strings.Contains(r.stderr, "queue not found") || !strings.Contains(r.stderr, q+".dlq") {
 			t.Errorf("%s of a missing queue: %+v", sub, r)
 		}

@@ -87,10 +87,16 @@ func writeShow(w io.Writer, queue string, depth int, entries []deadletter.Entry)
 			}
 			slices.Sort(keys)
 			for _, k := range keys {
-				fmt.Fprintf(tw, "    %s:\t%s\n", line(k, 200), line(fmt.Sprint(e.Headers[k]), 2*errorColumn))
+				if k == "x-death" {
+					continue
+				}
+				fmt.Fprintf(tw, "    %s:\t%s\n", line(k, 200), line(headerValue(e.Headers[k]), 2*errorColumn))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			if v, ok := e.Headers["x-death"]; ok {
+				writeDeaths(w, v, e.Headers)
 			}
 		}
 		if e.Stacktrace != "" {
@@ -113,25 +119,25 @@ func writeShow(w io.Writer, queue string, depth int, entries []deadletter.Entry)
 	return err
 }
 
-func writeReplay(w io.Writer, queue string, res deadletter.ReplayResult) error {
-	done := "replayed"
+func writeReplay(w io.Writer, queue string, res deadletter.ReplayResult, notes map[int]string) error {
+	done, failed := "replayed", "FAILED"
 	if res.DryRun {
-		done = "would replay"
+		done, failed = "would replay", "WOULD FAIL"
 	}
 	if len(res.Replayed)+len(res.Failed) > 0 {
 		tw := newTable(w)
 		header := "STATUS\tMESSAGE ID\tREASON\tTO"
-		if len(res.Failed) > 0 {
-			header += "\tERROR"
+		if len(res.Failed)+len(notes) > 0 {
+			header += "\tNOTE"
 		}
 		fmt.Fprintln(tw, header)
-		for _, e := range res.Replayed {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", done, orDash(line(e.MessageID, 40)), orDash(line(e.Reason, 20)), origin(e))
+		for i, e := range res.Replayed {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", done, orDash(line(e.MessageID, 40)), orDash(line(e.Reason, 20)), origin(e), notes[i])
 		}
 		for _, f := range res.Failed {
 			e := f.Entry
-			fmt.Fprintf(tw, "FAILED\t%s\t%s\t%s\t%s\n", orDash(line(e.MessageID, 40)), orDash(line(e.Reason, 20)), origin(e),
-				line(strings.TrimPrefix(f.Err.Error(), "warren/deadletter: "), 2*errorColumn))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", failed, orDash(line(e.MessageID, 40)), orDash(line(e.Reason, 20)), origin(e),
+				line(message(f.Err), 2*errorColumn))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -142,7 +148,11 @@ func writeReplay(w io.Writer, queue string, res deadletter.ReplayResult) error {
 		msg = "dry run: " + msg
 	}
 	if n := len(res.Failed); n > 0 {
-		msg += fmt.Sprintf("; %d cannot be replayed and stay%s there", n, map[bool]string{true: "s", false: ""}[n == 1])
+		verb := "cannot"
+		if res.DryRun {
+			verb = "would not"
+		}
+		msg += fmt.Sprintf("; %d %s be replayed and stay%s there", n, verb, map[bool]string{true: "s", false: ""}[n == 1])
 	}
 	_, err := fmt.Fprintln(w, msg)
 	return err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren/internal/redact"
 )
 
 const defaultURL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -28,35 +30,23 @@ func brokerURL(flagValue string, getenv func(string) string) string {
 var errBadURL = errors.New("invalid broker URL: want amqp://user:password@host:port/vhost " +
 	"(or amqps://), with reserved characters in the password percent-encoded")
 
-// redact returns url with its password hidden, for messages.
-func redact(url string) string {
-	u, err := amqp.ParseURI(url)
-	if err != nil {
-		return "<invalid URL>"
-	}
-	if u.Password != "" {
-		u.Password = "xxxxx"
-	}
-	return u.String()
-}
-
 // dial connects to url. Its errors never contain the password.
-func dial(url, name string) (*amqp.Connection, error) {
+func dial(url, name string) (*amqp.Connection, amqp.URI, error) {
 	u, err := amqp.ParseURI(url)
 	if err != nil {
-		return nil, errBadURL
+		return nil, u, errBadURL
 	}
 	conn, err := amqp.DialConfig(url, amqp.Config{
 		Properties: amqp.Table{"connection_name": name},
 		Dial:       amqp.DefaultDial(10 * time.Second),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to %s: %s", redact(url), scrub(err.Error(), u.Password))
+		return nil, u, fmt.Errorf("cannot connect to %s: %s", redact.URLs(url), scrub(err.Error(), u.Password))
 	}
-	return conn, nil
+	return conn, u, nil
 }
 
-// scrub hides password in s, in case an error quotes it.
+// scrub hides password in s, in case an error quotes it outside a URL.
 func scrub(s, password string) string {
 	if password == "" {
 		return s

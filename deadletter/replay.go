@@ -72,7 +72,7 @@ func (in *Inspector) Replay(ctx context.Context, dlq string, opts ReplayOptions)
 		case opts.DryRun:
 			res.Replayed = append(res.Replayed, e)
 		default:
-			if err := pub.publish(ctx, &e, d); err != nil {
+			if err := pub.publish(ctx, e.OriginalExchange, e.OriginalRoutingKey, ReplayPublishing(d)); err != nil {
 				res.Failed = append(res.Failed, ReplayFailure{Entry: e, Err: err})
 				if ctx.Err() != nil {
 					return true, ctx.Err()

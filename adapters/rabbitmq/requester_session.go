@@ -9,6 +9,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/confirm"
 )
 
 // errNotSent means the session's channel closed before a request left: it
@@ -21,20 +22,19 @@ var errNotSent = errors.New("warren/rabbitmq: request not sent: channel closed")
 // published the request. It lives and dies with its channel; calls in
 // flight when it dies fail with ErrRequestLost.
 //
-// One goroutine (listen) reads the channel's replies, returns and confirms.
-// Returns and confirms come in the order the broker sent them (a
-// basic.return always before the basic.ack of the same message), so a
-// returned request is marked before its confirm completes it.
+// The channel's confirms and returns are tracked by a confirm.Tracker, as
+// the publisher's are (a return is matched to its publish by the stamped
+// sequence number); listen reads the replies.
 type replySession struct {
 	ch      *amqp.Channel
 	replyTo string
 	dropped func()
+	tracker *confirm.Tracker // of ch
 
 	pubMu sync.Mutex // serialises publishes, so each knows its sequence number
 
-	mu      sync.Mutex       // guards the maps and err; never held while blocking
+	mu      sync.Mutex       // guards pending and err; never held while blocking
 	pending map[string]*call // by correlation id, until the reply or the caller gives up
-	seqs    map[uint64]*call // by publish sequence number, until the confirm
 	err     error            // why the channel closed
 	dead    chan struct{}    // closed when the channel is gone
 }
@@ -42,18 +42,17 @@ type replySession struct {
 // call is one request waiting for its confirm and its reply.
 type call struct {
 	corr      string
-	returned  bool               // the broker returned it (unroutable); guarded by mu
-	confirmed chan error         // nil, ErrUnroutable or ErrNacked; buffered
+	confirmed *confirm.Pending
 	reply     chan amqp.Delivery // buffered
 }
 
-func newReplySession(ch *amqp.Channel, replyTo string, dropped func()) *replySession {
+func newReplySession(ch *amqp.Channel, tracker *confirm.Tracker, replyTo string, dropped func()) *replySession {
 	return &replySession{
 		ch:      ch,
 		replyTo: replyTo,
 		dropped: dropped,
+		tracker: tracker,
 		pending: make(map[string]*call),
-		seqs:    make(map[uint64]*call),
 		dead:    make(chan struct{}),
 	}
 }
@@ -79,44 +78,45 @@ func (s *replySession) lost() error {
 // returns its call. errNotSent means the channel was closed before the
 // message left.
 func (s *replySession) publish(ctx context.Context, p *warren.Publishing) (*call, error) {
-	c := &call{corr: p.CorrelationId, confirmed: make(chan error, 1), reply: make(chan amqp.Delivery, 1)}
+	c := &call{corr: p.CorrelationId, reply: make(chan amqp.Delivery, 1)}
 	p.ReplyTo = s.replyTo
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
 	if s.gone() || s.ch.IsClosed() {
 		return nil, errNotSent
 	}
-	seq := s.ch.GetNextPublishSeqNo()
 	s.mu.Lock()
 	s.pending[c.corr] = c
-	s.seqs[seq] = c
 	s.mu.Unlock()
-	err := s.ch.PublishWithContext(ctx, p.Exchange, p.RoutingKey, p.Mandatory, false, p.Publishing)
+	pending, err := confirm.Publish(ctx, s.ch, s.tracker, p.Exchange, p.RoutingKey, p.Mandatory, p.Publishing)
 	if err == nil {
+		c.confirmed = pending
 		return c, nil
 	}
 	s.mu.Lock()
 	delete(s.pending, c.corr)
-	delete(s.seqs, seq)
 	s.mu.Unlock()
-	if errors.Is(err, amqp.ErrClosed) && ctx.Err() == nil {
+	if errors.Is(err, confirm.ErrFailed) || errors.Is(err, amqp.ErrClosed) && ctx.Err() == nil {
 		return nil, errNotSent
 	}
 	return nil, fmt.Errorf("warren/rabbitmq: publish request to %q with key %q: %w", p.Exchange, p.RoutingKey, err)
 }
 
-// waitConfirm waits for the broker's confirm of c.
+// waitConfirm waits for the broker's confirm of c: nil, ErrUnroutable,
+// ErrNacked, or ErrRequestLost when the channel closed first.
 func (s *replySession) waitConfirm(ctx context.Context, c *call) error {
 	select {
-	case err := <-c.confirmed:
-		return err
-	case <-s.dead:
-		select {
-		case err := <-c.confirmed:
+	case <-c.confirmed.Done():
+		acked, returned, err := c.confirmed.Result()
+		switch {
+		case err != nil:
 			return err
-		default:
-			return s.lost()
+		case returned:
+			return warren.ErrUnroutable
+		case !acked:
+			return ErrNacked
 		}
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -130,50 +130,24 @@ func (s *replySession) forget(c *call) {
 	s.mu.Unlock()
 }
 
-// listen dispatches replies, returns and confirms until the channel closes,
-// then marks the session dead. wg tracks the goroutine it may start.
-func (s *replySession) listen(wg *sync.WaitGroup, deliveries <-chan amqp.Delivery, confirms <-chan amqp.Confirmation,
-	returns <-chan amqp.Return, closes <-chan *amqp.Error) {
-	for deliveries != nil || confirms != nil || returns != nil {
-		select {
-		case d, ok := <-deliveries:
-			if !ok {
-				deliveries = nil
-				if !s.ch.IsClosed() {
-					// The broker cancelled our consumer (its reply queue was
-					// deleted): without replies the channel is useless.
-					wg.Add(1)
-					go func() { defer wg.Done(); _ = s.ch.Close() }()
-				}
-				continue
-			}
-			s.deliver(&d)
-		case r, ok := <-returns:
-			if !ok {
-				returns = nil
-				continue
-			}
-			s.markReturned(r.CorrelationId)
-		case cf, ok := <-confirms:
-			if !ok {
-				confirms = nil
-				continue
-			}
-			s.confirm(cf)
-		}
+// listen dispatches replies until the channel closes, then waits for the
+// channel's close and marks the session dead.
+func (s *replySession) listen(deliveries <-chan amqp.Delivery, closes <-chan *amqp.Error) {
+	for d := range deliveries {
+		s.deliver(&d)
+	}
+	if !s.ch.IsClosed() {
+		// The broker cancelled our consumer (its reply queue was deleted):
+		// without replies the channel is useless.
+		_ = s.ch.Close()
 	}
 	err := ErrRequestLost
-	select {
-	case reason, ok := <-closes:
-		if ok && reason != nil {
-			err = fmt.Errorf("%w: %v", ErrRequestLost, reason)
-		}
-	default:
+	if reason, ok := <-closes; ok && reason != nil {
+		err = fmt.Errorf("%w: %v", ErrRequestLost, reason)
 	}
 	s.mu.Lock()
 	s.err = err
 	s.pending = map[string]*call{}
-	s.seqs = map[uint64]*call{}
 	s.mu.Unlock()
 	close(s.dead)
 }
@@ -190,29 +164,4 @@ func (s *replySession) deliver(d *amqp.Delivery) {
 		return
 	}
 	c.reply <- *d
-}
-
-func (s *replySession) markReturned(corr string) {
-	s.mu.Lock()
-	if c, ok := s.pending[corr]; ok {
-		c.returned = true
-	}
-	s.mu.Unlock()
-}
-
-func (s *replySession) confirm(cf amqp.Confirmation) {
-	s.mu.Lock()
-	c, ok := s.seqs[cf.DeliveryTag]
-	delete(s.seqs, cf.DeliveryTag)
-	returned := ok && c.returned
-	s.mu.Unlock()
-	switch {
-	case !ok:
-	case !cf.Ack:
-		c.confirmed <- ErrNacked
-	case returned:
-		c.confirmed <- warren.ErrUnroutable
-	default:
-		c.confirmed <- nil
-	}
 }

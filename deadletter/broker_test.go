@@ -47,7 +47,7 @@ func newWorld(t *testing.T) *world {
 		target:   brokertest.Name(t, "target"),
 		in:       deadletter.NewInspector(conn),
 	}
-	w.dlq = deadletter.QueueName(w.queue)
+	w.dlq = warren.DeadLetterQueue(w.queue)
 	brokertest.DeleteQueues(t, w.queue, w.dlq, w.target, deadletter.ReplayQueue(w.queue))
 	brokertest.DeleteExchanges(t, w.exchange)
 	w.declare(w.dlq, nil)
@@ -442,7 +442,7 @@ func waitDepth(t *testing.T, w *world, queue string, n int) {
 func TestListQuorumQueueLosesNothing(t *testing.T) {
 	w := newWorld(t)
 	w.queue = brokertest.Name(t, "quorum")
-	w.dlq = deadletter.QueueName(w.queue)
+	w.dlq = warren.DeadLetterQueue(w.queue)
 	brokertest.DeleteQueues(t, w.dlq)
 	if _, err := w.ch.QueueDeclare(w.dlq, true, false, false, false, amqp.Table{"x-queue-type": "quorum"}); err != nil {
 		t.Fatal(err)

@@ -74,7 +74,7 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 		spec:     spec,
 		cfg:      cfg,
 		topology: t,
-		tag:      fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, newMessageID()),
+		tag:      fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, warren.NewMessageID()),
 		stop:     make(chan struct{}),
 		deadline: make(chan time.Time, 1),
 		proc: &processor{

@@ -2,11 +2,8 @@ package rabbitmq
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"reflect"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +68,9 @@ func (p *publishPool) publishAndWait(ctx context.Context, msg *warren.Publishing
 }
 
 func (p *publishPool) publishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
+	if err := checkKey(msg.RoutingKey); err != nil {
+		return nil, err
+	}
 	fillDefaults(&msg.Publishing)
 	if err := p.conn.waitUnblocked(ctx); err != nil {
 		return nil, err
@@ -163,9 +163,18 @@ func (p *Publisher) PublishDeferred(ctx context.Context, msg *warren.Publishing)
 	return p.pool.publishDeferred(ctx, msg)
 }
 
+// checkKey refuses a routing key AMQP cannot carry: amqp091-go would write
+// the frame and the broker close the whole connection for it.
+func checkKey(key string) error {
+	if len(key) > warren.MaxKeyLength {
+		return fmt.Errorf("warren/rabbitmq: routing key of %d bytes: %w", len(key), warren.ErrKeyTooLong)
+	}
+	return nil
+}
+
 func fillDefaults(m *amqp.Publishing) {
 	if m.MessageId == "" {
-		m.MessageId = newMessageID()
+		m.MessageId = warren.NewMessageID()
 	}
 	if m.Timestamp.IsZero() {
 		m.Timestamp = time.Now().UTC().Truncate(time.Second)
@@ -173,21 +182,4 @@ func fillDefaults(m *amqp.Publishing) {
 	if m.DeliveryMode == 0 {
 		m.DeliveryMode = amqp.Persistent
 	}
-}
-
-var (
-	idPrefix  = randomPrefix()
-	idCounter atomic.Uint64
-)
-
-func randomPrefix() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:]) + "-"
-}
-
-// newMessageID returns a process-unique id: a random prefix chosen at
-// start and a counter.
-func newMessageID() string {
-	return idPrefix + strconv.FormatUint(idCounter.Add(1), 10)
 }

@@ -95,11 +95,14 @@ func (r *Requester) Request(ctx context.Context, service, route string, p amqp.P
 }
 
 func (r *Requester) request(ctx context.Context, service, route string, p amqp.Publishing) (amqp.Delivery, error) {
+	if err := checkKey(route); err != nil {
+		return amqp.Delivery{}, err
+	}
 	exchange := warren.RequestExchange(service)
 	if err := r.checkService(ctx, exchange); err != nil {
 		return amqp.Delivery{}, err
 	}
-	p.CorrelationId = newMessageID()
+	p.CorrelationId = warren.NewMessageID()
 	if p.DeliveryMode == 0 {
 		p.DeliveryMode = amqp.Transient
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
 )
 
@@ -98,7 +99,7 @@ func runDLQ(ctx context.Context, e env, args []string) int {
 			return usageError(e, fs, "--limit must be 0 (all) or more")
 		}
 		if !deadletter.IsQueueName(o.queue) {
-			o.queue = deadletter.QueueName(o.queue)
+			o.queue = warren.DeadLetterQueue(o.queue)
 		}
 		conn, err := dial(brokerURL(o.url, e.getenv), "warren dlq "+s.name)
 		if err != nil {

@@ -55,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ch: ch, queue: brokertest.Name(t, "work"), exchange: brokertest.Name(t, "events"), target: brokertest.Name(t, "target")}
-	f.dlq = deadletter.QueueName(f.queue)
+	f.dlq = warren.DeadLetterQueue(f.queue)
 	brokertest.DeleteQueues(t, f.queue, f.dlq, f.target)
 	brokertest.DeleteExchanges(t, f.exchange)
 	for _, q := range []string{f.queue, f.dlq, f.target} {

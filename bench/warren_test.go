@@ -55,7 +55,7 @@ func prepareWarrenWith(b *testing.B, run *benchkit.ConsumeRun, mws []warren.Midd
 	var cons []*rabbitmq.Consumer
 	for _, q := range run.Queues {
 		// The harness declared the queues: consume them as they are.
-		c, err := client.NewConsumer(r, rabbitmq.Spec{Queue: warren.Queue{Name: q, Durable: true}},
+		c, err := client.NewConsumer(context.Background(), r, rabbitmq.Spec{Queue: warren.Queue{Name: q, Durable: true}},
 			append([]rabbitmq.ConsumerOption{rabbitmq.SkipDeclare()}, opts...)...)
 		if err != nil {
 			b.Fatalf("warren consumer: %v", err)

@@ -46,14 +46,9 @@ type Consumer struct {
 // pattern, the dead-letter queue and the retry wait queues) before it
 // returns, so messages published afterwards reach the queue, and again
 // each time the consumer (re)starts. A declaration the broker refuses is
-// returned as a *TopologyError.
-func (c *Client) NewConsumer(router *warren.Router, spec Spec, opts ...ConsumerOption) (*Consumer, error) {
-	return c.NewConsumerContext(context.Background(), router, spec, opts...)
-}
-
-// NewConsumerContext is NewConsumer with a context bounding the
-// declaration (it waits for a lost connection to recover).
-func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, spec Spec, opts ...ConsumerOption) (*Consumer, error) {
+// returned as a *TopologyError. ctx bounds the declaration (it waits for a
+// lost connection to recover up to ctx).
+func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Spec, opts ...ConsumerOption) (*Consumer, error) {
 	cfg := defaultConsumerConfig()
 	for _, o := range opts {
 		o.applyConsumer(cfg)

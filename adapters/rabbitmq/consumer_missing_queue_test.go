@@ -46,7 +46,7 @@ func TestMissingQueueIsReported(t *testing.T) {
 	obs := &consumerEvents{}
 	client := newTestClient(t, WithObserver(obs))
 	spec := Spec{Queue: warren.Queue{Name: brokertest.Name(t, "never-declared")}}
-	cons, err := client.NewConsumer(warren.NewRouter(), spec, SkipDeclare(), MissingQueueAttempts(3))
+	cons, err := client.NewConsumer(context.Background(), warren.NewRouter(), spec, SkipDeclare(), MissingQueueAttempts(3))
 	if err != nil {
 		t.Fatal(err)
 	}

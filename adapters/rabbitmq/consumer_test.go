@@ -34,7 +34,7 @@ func TestConsumerDispatchesByPatternAndAcks(t *testing.T) {
 	}))
 	r.HandleFunc("Order.*", func(context.Context, *warren.Message) error { other.Add(1); return nil })
 
-	cons, err := client.NewConsumer(r, spec, Workers(8), Prefetch(32))
+	cons, err := client.NewConsumer(context.Background(), r, spec, Workers(8), Prefetch(32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestTopologyConflictNamesQueueAndArgument(t *testing.T) {
 	}
 	r := warren.NewRouter()
 	r.HandleFunc("#", func(context.Context, *warren.Message) error { return nil })
-	_, err := client.NewConsumer(r, spec)
+	_, err := client.NewConsumer(context.Background(), r, spec)
 	var te *TopologyError
 	if !asTopologyError(err, &te) || te.Name != spec.Queue.Name || te.Arg == "" {
 		t.Fatalf("NewConsumer = %v, want a TopologyError naming the queue and argument", err)

@@ -8,7 +8,7 @@
 //	client, err := rabbitmq.Dial(ctx, "amqp://guest:guest@localhost:5672/", rabbitmq.WithName("shipping"))
 //	...
 //	defer client.Close()
-//	c, err := client.NewConsumer(router, rabbitmq.EventStream("shipping"))
+//	c, err := client.NewConsumer(context.Background(), router, rabbitmq.EventStream("shipping"))
 //	...
 //	err = c.Run(ctx) // returns after a graceful shutdown when ctx is cancelled
 //

@@ -45,11 +45,11 @@ func TestReplayReachesOnlyTheFailedQueue(t *testing.T) {
 		keysB = append(keysB, m.RoutingKey)
 		return nil
 	})
-	consA, err := client.NewConsumer(routerA, specA)
+	consA, err := client.NewConsumer(context.Background(), routerA, specA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	consB, err := client.NewConsumer(routerB, specB)
+	consB, err := client.NewConsumer(context.Background(), routerB, specB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func testService(t *testing.T) string {
 // returns the consumer; it is shut down when the test ends.
 func serveRequests(t *testing.T, service string, r *warren.Router, opts ...ConsumerOption) *Consumer {
 	t.Helper()
-	cons, err := newTestClient(t).NewConsumer(r, Requests(service), opts...)
+	cons, err := newTestClient(t).NewConsumer(context.Background(), r, Requests(service), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

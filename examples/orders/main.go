@@ -139,7 +139,7 @@ func newService(ctx context.Context, url, stream, name string, log *printer, mou
 	r := warren.NewRouter()
 	r.Use(middleware.Recover)
 	mount(r, s)
-	s.consumer, err = client.NewConsumerContext(ctx, r, rabbitmq.Stream(stream, name), rabbitmq.Workers(4))
+	s.consumer, err = client.NewConsumer(ctx, r, rabbitmq.Stream(stream, name), rabbitmq.Workers(4))
 	if err != nil {
 		_ = client.Close()
 		return nil, err

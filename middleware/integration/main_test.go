@@ -50,7 +50,7 @@ func testSpec(t *testing.T, delays ...time.Duration) rabbitmq.Spec {
 // ends; the returned function does so earlier and returns Run's error.
 func run(t *testing.T, c *rabbitmq.Client, r *warren.Router, spec rabbitmq.Spec, opts ...rabbitmq.ConsumerOption) (stop func() error) {
 	t.Helper()
-	cons, err := c.NewConsumer(r, spec, opts...)
+	cons, err := c.NewConsumer(context.Background(), r, spec, opts...)
 	if err != nil {
 		t.Fatalf("new consumer: %v", err)
 	}

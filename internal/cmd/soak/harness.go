@@ -53,7 +53,7 @@ func newHarness(ctx context.Context, cfg config, name string) (*harness, error) 
 	r := warren.NewRouter()
 	r.Use(middleware.Recover, middleware.Timeout(10*time.Second))
 	r.HandleFunc(routingKey, h.handle)
-	h.cons, err = client.NewConsumerContext(dctx, r, h.spec, rabbitmq.Workers(cfg.workers),
+	h.cons, err = client.NewConsumer(dctx, r, h.spec, rabbitmq.Workers(cfg.workers),
 		rabbitmq.Prefetch(cfg.prefetch), rabbitmq.Retry(retry.Delays(cfg.delays...)))
 	if err != nil {
 		_ = client.Close()

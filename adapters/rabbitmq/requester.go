@@ -112,7 +112,7 @@ func (r *Requester) request(ctx context.Context, service, route string, p amqp.P
 	fillDefaults(&p)
 
 	var s *replySession
-	var c *call
+	var c *pendingRequest
 	send := warren.Publisher(warren.PublisherFunc(func(ctx context.Context, msg *warren.Publishing) error {
 		start := time.Now()
 		var err error
@@ -165,7 +165,7 @@ func reply(service, route string, d amqp.Delivery) (amqp.Delivery, error) {
 
 // send publishes msg on the current session, opening a new one when the
 // channel closed before the message left.
-func (r *Requester) send(ctx context.Context, msg *warren.Publishing) (*replySession, *call, error) {
+func (r *Requester) send(ctx context.Context, msg *warren.Publishing) (*replySession, *pendingRequest, error) {
 	for {
 		s, err := r.session(ctx)
 		if err != nil {

@@ -33,14 +33,14 @@ type replySession struct {
 
 	pubMu sync.Mutex // serialises publishes, so each knows its sequence number
 
-	mu      sync.Mutex       // guards pending and err; never held while blocking
-	pending map[string]*call // by correlation id, until the reply or the caller gives up
-	err     error            // why the channel closed
-	dead    chan struct{}    // closed when the channel is gone
+	mu      sync.Mutex                 // guards pending and err; never held while blocking
+	pending map[string]*pendingRequest // by correlation id, until the reply or the caller gives up
+	err     error                      // why the channel closed
+	dead    chan struct{}              // closed when the channel is gone
 }
 
-// call is one request waiting for its confirm and its reply.
-type call struct {
+// pendingRequest is one request waiting for its confirm and its reply.
+type pendingRequest struct {
 	corr      string
 	confirmed *confirm.Pending
 	reply     chan amqp.Delivery // buffered
@@ -52,7 +52,7 @@ func newReplySession(ch *amqp.Channel, tracker *confirm.Tracker, replyTo string,
 		replyTo: replyTo,
 		dropped: dropped,
 		tracker: tracker,
-		pending: make(map[string]*call),
+		pending: make(map[string]*pendingRequest),
 		dead:    make(chan struct{}),
 	}
 }
@@ -67,7 +67,7 @@ func (s *replySession) gone() bool {
 	}
 }
 
-// lost returns the error of a call whose channel closed under it.
+// lost returns the error of a request whose channel closed under it.
 func (s *replySession) lost() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,10 +75,10 @@ func (s *replySession) lost() error {
 }
 
 // publish sends p as a request with correlation id p.CorrelationId and
-// returns its call. errNotSent means the channel was closed before the
+// returns it as a pendingRequest. errNotSent means the channel was closed before the
 // message left.
-func (s *replySession) publish(ctx context.Context, p *warren.Publishing) (*call, error) {
-	c := &call{corr: p.CorrelationId, reply: make(chan amqp.Delivery, 1)}
+func (s *replySession) publish(ctx context.Context, p *warren.Publishing) (*pendingRequest, error) {
+	c := &pendingRequest{corr: p.CorrelationId, reply: make(chan amqp.Delivery, 1)}
 	p.ReplyTo = s.replyTo
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
@@ -104,7 +104,7 @@ func (s *replySession) publish(ctx context.Context, p *warren.Publishing) (*call
 
 // waitConfirm waits for the broker's confirm of c: nil, ErrUnroutable,
 // ErrNacked, or ErrRequestLost when the channel closed first.
-func (s *replySession) waitConfirm(ctx context.Context, c *call) error {
+func (s *replySession) waitConfirm(ctx context.Context, c *pendingRequest) error {
 	select {
 	case <-c.confirmed.Done():
 		acked, returned, err := c.confirmed.Result()
@@ -124,7 +124,7 @@ func (s *replySession) waitConfirm(ctx context.Context, c *call) error {
 
 // forget stops waiting for c's reply: one that comes later is dropped and
 // counted.
-func (s *replySession) forget(c *call) {
+func (s *replySession) forget(c *pendingRequest) {
 	s.mu.Lock()
 	delete(s.pending, c.corr)
 	s.mu.Unlock()
@@ -147,7 +147,7 @@ func (s *replySession) listen(deliveries <-chan amqp.Delivery, closes <-chan *am
 	}
 	s.mu.Lock()
 	s.err = err
-	s.pending = map[string]*call{}
+	s.pending = map[string]*pendingRequest{}
 	s.mu.Unlock()
 	close(s.dead)
 }

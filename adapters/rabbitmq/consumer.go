@@ -129,7 +129,7 @@ func (c *Consumer) SetPrefetch(n int) error {
 
 // Run consumes until ctx is cancelled or Shutdown is called, then shuts
 // down gracefully: it stops receiving (basic.cancel), lets in-flight
-// handlers finish (up to ShutdownTimeout after ctx is cancelled, or
+// handlers finish (up to WithShutdownTimeout after ctx is cancelled, or
 // Shutdown's context), flushes acks, and closes the channel, which returns
 // the prefetched messages no handler started to the queue. Lost
 // connections and channels are recovered without returning.
@@ -166,7 +166,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 // Shutdown stops a running consumer gracefully (see Run) and waits until
 // Run has returned. In-flight handlers get until ctx's deadline (or
-// ShutdownTimeout when ctx has none); then their contexts are cancelled,
+// WithShutdownTimeout when ctx has none); then their contexts are cancelled,
 // their messages requeued, and Shutdown waits a few seconds more for them
 // to return.
 func (c *Consumer) Shutdown(ctx context.Context) error {

@@ -34,13 +34,13 @@ func TestConsumerDispatchesByPatternAndAcks(t *testing.T) {
 	}))
 	r.HandleFunc("Order.*", func(context.Context, *warren.Message) error { other.Add(1); return nil })
 
-	cons, err := client.NewConsumer(context.Background(), r, spec, Workers(8), Prefetch(32))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(8), WithPrefetch(32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := runConsumer(t, cons)
 
-	pub, err := client.NewPublisher(ctx, spec.Exchange, Routes(Route[orderCreated]("Order.Created")))
+	pub, err := client.NewPublisher(ctx, spec.Exchange, WithRoutes(Route[orderCreated]("Order.Created")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestPublisherTypedRoutesAndErrors(t *testing.T) {
 	spec := testSpec(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	pub, err := client.NewPublisher(ctx, spec.Exchange, Routes(Route[orderCreated]("Order.Created")))
+	pub, err := client.NewPublisher(ctx, spec.Exchange, WithRoutes(Route[orderCreated]("Order.Created")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,8 +107,8 @@ func Route[T any](key string) TypedRoute {
 	return TypedRoute{typ: reflect.TypeFor[T](), key: key}
 }
 
-// Routes adds typed routes to a publisher, for Send.
-func Routes(routes ...TypedRoute) PublisherOption {
+// WithRoutes adds typed routes to a publisher, for Send.
+func WithRoutes(routes ...TypedRoute) PublisherOption {
 	return publisherOptionFunc(func(p *Publisher) {
 		for _, r := range routes {
 			p.routes[r.typ] = r.key

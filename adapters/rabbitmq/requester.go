@@ -62,7 +62,7 @@ func (c *Client) NewRequester(opts ...RequesterOption) *Requester {
 }
 
 // Request sends p to service's request exchange with route as routing key
-// and waits for the reply, up to ctx (or CallTimeout when ctx has no
+// and waits for the reply, up to ctx (or WithCallTimeout when ctx has no
 // deadline). It sets p's CorrelationId and ReplyTo; a zero DeliveryMode
 // becomes transient (a request is worth no more than the caller waiting for
 // it), a zero Type the route.

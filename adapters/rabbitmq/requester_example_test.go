@@ -83,7 +83,7 @@ func ExampleRequester_Request() {
 		log.Fatal(err)
 	}
 	defer client.Close()
-	requester := client.NewRequester(rabbitmq.CallTimeout(5 * time.Second))
+	requester := client.NewRequester(rabbitmq.WithCallTimeout(5 * time.Second))
 	defer requester.Close()
 
 	reply, err := requester.Request(ctx, "pricing", "Price.Get", amqp.Publishing{

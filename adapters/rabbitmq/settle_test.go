@@ -98,7 +98,7 @@ func TestSettlementTable(t *testing.T) {
 		return nil
 	})
 
-	cons, err := client.NewConsumer(context.Background(), r, spec, Workers(4), RequeueLimit(3))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(4), WithRequeueLimit(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestDelayedRetryThroughWaitQueues(t *testing.T) {
 		}
 		return nil
 	})
-	opts := []ConsumerOption{Workers(2), Retry(retry.Delays(delays...))}
+	opts := []ConsumerOption{WithWorkers(2), WithRetry(retry.Delays(delays...))}
 	cons, err := client.NewConsumer(context.Background(), r, spec, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func run(ctx context.Context, url, name, addr string, serve, printSpans, keep bo
 
 	seen := &sightings{}
 	spec := rabbitmq.Stream(name, "demo")
-	cons, err := client.NewConsumer(context.Background(), newRouter(logger, m, seen), spec, rabbitmq.Retry(retry.Delays(retryDelay)))
+	cons, err := client.NewConsumer(context.Background(), newRouter(logger, m, seen), spec, rabbitmq.WithRetry(retry.Delays(retryDelay)))
 	if err != nil {
 		return err
 	}

@@ -53,8 +53,8 @@ func newHarness(ctx context.Context, cfg config, name string) (*harness, error) 
 	r := warren.NewRouter()
 	r.Use(middleware.Recover, middleware.Timeout(10*time.Second))
 	r.HandleFunc(routingKey, h.handle)
-	h.cons, err = client.NewConsumer(dctx, r, h.spec, rabbitmq.Workers(cfg.workers),
-		rabbitmq.Prefetch(cfg.prefetch), rabbitmq.Retry(retry.Delays(cfg.delays...)))
+	h.cons, err = client.NewConsumer(dctx, r, h.spec, rabbitmq.WithWorkers(cfg.workers),
+		rabbitmq.WithPrefetch(cfg.prefetch), rabbitmq.WithRetry(retry.Delays(cfg.delays...)))
 	if err != nil {
 		_ = client.Close()
 		return nil, err

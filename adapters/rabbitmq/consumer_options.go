@@ -18,11 +18,11 @@ type Spec struct {
 // EventStream is the event-stream convention for service: the durable topic
 // exchange events.topic.exchange and the durable queue
 // events.topic.exchange.queue.<service>.
-func EventStream(service string) Spec { return Stream("events", service) }
+func EventStream(service string) Spec { return TopicSpec("events", service) }
 
-// Stream is EventStream for a custom stream: <name>.topic.exchange and
+// TopicSpec is EventStream for a custom stream: <name>.topic.exchange and
 // <name>.topic.exchange.queue.<service>.
-func Stream(name, service string) Spec {
+func TopicSpec(name, service string) Spec {
 	ex := warren.StreamExchange(name)
 	return Spec{
 		Exchange: warren.Exchange{Name: ex, Kind: warren.KindTopic, Durable: true},
@@ -108,7 +108,7 @@ func WithPrefetch(n int) ConsumerOption {
 
 // WithAckBatch sets how many acks are coalesced into one basic.ack
 // (default: a quarter of the prefetch, at least 1). Acks are also flushed
-// whenever the pool goes idle.
+// 5 ms after the last settlement, so a quiet queue never holds acks back.
 func WithAckBatch(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.ackBatch = n })
 }

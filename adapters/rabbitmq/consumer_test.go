@@ -40,7 +40,7 @@ func TestConsumerDispatchesByPatternAndAcks(t *testing.T) {
 	}
 	stop := runConsumer(t, cons)
 
-	pub, err := client.NewPublisher(ctx, spec.Exchange, WithRoutes(Route[orderCreated]("Order.Created")))
+	pub, err := client.NewPublisher(ctx, spec.Exchange, WithTypeKeys(KeyFor[orderCreated]("Order.Created")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestPublisherTypedRoutesAndErrors(t *testing.T) {
 	spec := testSpec(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	pub, err := client.NewPublisher(ctx, spec.Exchange, WithRoutes(Route[orderCreated]("Order.Created")))
+	pub, err := client.NewPublisher(ctx, spec.Exchange, WithTypeKeys(KeyFor[orderCreated]("Order.Created")))
 	if err != nil {
 		t.Fatal(err)
 	}

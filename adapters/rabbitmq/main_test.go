@@ -39,7 +39,7 @@ func newTestClient(t *testing.T, opts ...Option) *Client {
 func testSpec(t *testing.T, delays ...time.Duration) Spec {
 	t.Helper()
 	service := brokertest.Name(t, "svc")
-	spec := Stream(service, "consumer")
+	spec := TopicSpec(service, "consumer")
 	queues := []string{spec.Queue.Name, warren.DeadLetterQueue(spec.Queue.Name), deadletter.ReplayQueue(spec.Queue.Name)}
 	for _, d := range delays {
 		queues = append(queues, warren.WaitQueue(spec.Queue.Name, d))

@@ -27,7 +27,7 @@ type Publisher struct {
 	pool     *publishPool
 	exchange string
 	codec    warren.Codec
-	routes   map[reflectType]string
+	keys     map[reflectType]string // routing key by type, for Send
 }
 
 // publishPool is the client's set of confirm channels, shared by every
@@ -92,26 +92,28 @@ type publisherOptionFunc func(*Publisher)
 
 func (f publisherOptionFunc) applyPublisher(p *Publisher) { f(p) }
 
-// TypedRoute maps a Go type to the routing key its values are published
-// with. Make one with Route.
-type TypedRoute struct {
+// TypeKey maps a Go type to the routing key Send publishes its values
+// with. Make one with KeyFor. (Not a route: routes are the patterns a
+// Router dispatches by.)
+type TypeKey struct {
 	typ reflectType
 	key string
 }
 
 type reflectType = reflect.Type
 
-// Route maps values of type T to routing key key:
-// rabbitmq.Route[OrderCreated]("Order.Created").
-func Route[T any](key string) TypedRoute {
-	return TypedRoute{typ: reflect.TypeFor[T](), key: key}
+// KeyFor maps values of type T to routing key key:
+// rabbitmq.KeyFor[OrderCreated]("Order.Created").
+func KeyFor[T any](key string) TypeKey {
+	return TypeKey{typ: reflect.TypeFor[T](), key: key}
 }
 
-// WithRoutes adds typed routes to a publisher, for Send.
-func WithRoutes(routes ...TypedRoute) PublisherOption {
+// WithTypeKeys gives a publisher the routing keys of the types Send
+// publishes.
+func WithTypeKeys(keys ...TypeKey) PublisherOption {
 	return publisherOptionFunc(func(p *Publisher) {
-		for _, r := range routes {
-			p.routes[r.typ] = r.key
+		for _, k := range keys {
+			p.keys[k.typ] = k.key
 		}
 	})
 }
@@ -129,12 +131,12 @@ func (p *Publisher) Exchange() string { return p.exchange }
 // the confirm. A type with no route is an error; nothing is published.
 func (p *Publisher) Send(ctx context.Context, v any, opts ...func(*amqp.Publishing)) error {
 	t := reflect.TypeOf(v)
-	key, ok := p.routes[t]
+	key, ok := p.keys[t]
 	if !ok && t != nil && t.Kind() == reflect.Pointer {
-		key, ok = p.routes[t.Elem()]
+		key, ok = p.keys[t.Elem()]
 	}
 	if !ok {
-		return fmt.Errorf("warren/rabbitmq: no route for type %v: add rabbitmq.Route[%v](key) to the publisher", t, t)
+		return fmt.Errorf("warren/rabbitmq: no routing key for type %v: add rabbitmq.KeyFor[%v](key) to the publisher", t, t)
 	}
 	body, err := p.codec.Marshal(v)
 	if err != nil {

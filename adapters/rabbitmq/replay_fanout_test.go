@@ -19,7 +19,7 @@ import (
 func TestReplayReachesOnlyTheFailedQueue(t *testing.T) {
 	client := newTestClient(t)
 	stream := brokertest.Name(t, "stream")
-	specA, specB := Stream(stream, "a"), Stream(stream, "b")
+	specA, specB := TopicSpec(stream, "a"), TopicSpec(stream, "b")
 	for _, s := range []Spec{specA, specB} {
 		brokertest.DeleteQueues(t, s.Queue.Name, warren.DeadLetterQueue(s.Queue.Name), deadletter.ReplayQueue(s.Queue.Name))
 	}

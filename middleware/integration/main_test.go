@@ -36,7 +36,7 @@ func dial(t *testing.T, url string, opts ...rabbitmq.Option) (*rabbitmq.Client, 
 // dead-letter queue and the wait queues of delays are deleted afterwards.
 func testSpec(t *testing.T, delays ...time.Duration) rabbitmq.Spec {
 	t.Helper()
-	spec := rabbitmq.Stream(brokertest.Name(t, "stream"), "consumer")
+	spec := rabbitmq.TopicSpec(brokertest.Name(t, "stream"), "consumer")
 	queues := []string{spec.Queue.Name, warren.DeadLetterQueue(spec.Queue.Name)}
 	for _, d := range delays {
 		queues = append(queues, warren.WaitQueue(spec.Queue.Name, d))

@@ -40,7 +40,7 @@ type harness struct {
 }
 
 func newHarness(ctx context.Context, cfg config, name string) (*harness, error) {
-	h := &harness{cfg: cfg, name: name, spec: rabbitmq.Stream(name, "soak"), tr: newTracker(), obs: &observer{},
+	h := &harness{cfg: cfg, name: name, spec: rabbitmq.TopicSpec(name, "soak"), tr: newTracker(), obs: &observer{},
 		runErr: make(chan error, 1), dead: map[uint64]int{}, reasons: map[string]int{}}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

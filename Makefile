@@ -10,7 +10,7 @@ LONG_FUZZTIME   ?= 5m
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos soak bench demo examples lint tidy
+.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples lint tidy
 
 all: lint test
 
@@ -51,6 +51,12 @@ fuzz:
 ## chaos: the fault scenarios, longer and louder (close_all_connections)
 chaos: broker
 	WARREN_CHAOS_ALL=1 $(GO) test -count=1 -v -tags brokerfault -run 'TestBroker|TestConsumerSurvives|TestGraceful|TestConsumerResumes' ./adapters/rabbitmq/
+
+## stress: issue 11's fault-injection stress test (mixed outcomes, a cut, a
+## stall, the DLQ and a wait queue deleted), 5,000 then 20,000 messages
+stress: broker
+	$(GO) test -count=1 -v -tags stress -run TestFaultStress ./adapters/rabbitmq/
+	WARREN_STRESS_MESSAGES=20000 $(GO) test -count=1 -v -tags stress -run TestFaultStress ./adapters/rabbitmq/
 
 ## soak: steady publish and consume for $(SOAK_DURATION) with 1% handler
 ## failures and a close of the soak's connections every 30 s (not in CI)

@@ -41,6 +41,6 @@ var warrenChainConsumer = benchkit.Consumer{
 			middleware.Timeout(30 * time.Second),
 		}
 		return prepareWarrenWith(b, run, chain, []rabbitmq.Option{rabbitmq.WithObserver(m)},
-			rabbitmq.Workers(run.Scenario.Workers), rabbitmq.Prefetch(run.Scenario.Prefetch))
+			rabbitmq.WithWorkers(run.Scenario.Workers), rabbitmq.WithPrefetch(run.Scenario.Prefetch))
 	},
 }

@@ -24,7 +24,7 @@ func init() {
 var warrenConsumer = benchkit.Consumer{
 	Lib: "warren",
 	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
-		return prepareWarren(b, run, rabbitmq.Workers(run.Scenario.Workers), rabbitmq.Prefetch(run.Scenario.Prefetch))
+		return prepareWarren(b, run, rabbitmq.WithWorkers(run.Scenario.Workers), rabbitmq.WithPrefetch(run.Scenario.Prefetch))
 	},
 }
 
@@ -55,8 +55,8 @@ func prepareWarrenWith(b *testing.B, run *benchkit.ConsumeRun, mws []warren.Midd
 	var cons []*rabbitmq.Consumer
 	for _, q := range run.Queues {
 		// The harness declared the queues: consume them as they are.
-		c, err := client.NewConsumer(r, rabbitmq.Spec{Queue: warren.Queue{Name: q, Durable: true}},
-			append([]rabbitmq.ConsumerOption{rabbitmq.SkipDeclare()}, opts...)...)
+		c, err := client.NewConsumer(context.Background(), r, rabbitmq.Spec{Queue: warren.Queue{Name: q, Durable: true}},
+			append([]rabbitmq.ConsumerOption{rabbitmq.WithSkipDeclare()}, opts...)...)
 		if err != nil {
 			b.Fatalf("warren consumer: %v", err)
 		}

@@ -47,8 +47,8 @@ func newWorld(t *testing.T) *world {
 		target:   brokertest.Name(t, "target"),
 		in:       deadletter.NewInspector(conn),
 	}
-	w.dlq = deadletter.QueueName(w.queue)
-	brokertest.DeleteQueues(t, w.queue, w.dlq, w.target)
+	w.dlq = warren.DeadLetterQueue(w.queue)
+	brokertest.DeleteQueues(t, w.queue, w.dlq, w.target, deadletter.ReplayQueue(w.queue))
 	brokertest.DeleteExchanges(t, w.exchange)
 	w.declare(w.dlq, nil)
 	w.declare(w.queue, amqp.Table{"x-dead-letter-exchange": "", "x-dead-letter-routing-key": w.dlq})
@@ -219,28 +219,46 @@ func TestReplayMovesMessagesBackWithAttemptsReset(t *testing.T) {
 	if n := w.depth(w.dlq); n != 0 {
 		t.Errorf("DLQ depth %d after replay, want 0", n)
 	}
-	got := w.drain(w.target)
+	// Back to the queue that failed them, through its replay queue; not
+	// to the exchange, where the target queue would get them again.
+	waitDepth(t, w, w.queue, 3)
+	got := w.drain(w.queue)
 	if ids := deliveryIDs(got); ids != "[m1 m2 m3]" {
-		t.Fatalf("target received %s", ids)
+		t.Fatalf("work queue received %s", ids)
+	}
+	if n := w.depth(w.target); n != 0 {
+		t.Errorf("replay fanned out: the other queue bound to the key got %d messages", n)
 	}
 	for _, d := range got {
-		if d.Exchange != w.exchange || string(d.Body) != "body of "+d.MessageId || d.Headers["tenant"] != "acme" || d.DeliveryMode != amqp.Persistent {
-			t.Errorf("replayed %s: exchange %q body %q headers %v", d.MessageId, d.Exchange, d.Body, d.Headers)
+		if d.Exchange != "" || d.RoutingKey != w.queue || string(d.Body) != "body of "+d.MessageId || d.Headers["tenant"] != "acme" || d.DeliveryMode != amqp.Persistent {
+			t.Errorf("replayed %s: exchange %q key %q body %q headers %v", d.MessageId, d.Exchange, d.RoutingKey, d.Body, d.Headers)
 		}
-		for _, k := range []string{warren.HeaderAttempt, warren.HeaderReason, warren.HeaderExceptionMessage, warren.HeaderOriginalExchange, warren.HeaderQueue} {
+		for _, k := range []string{warren.HeaderAttempt, warren.HeaderReason, warren.HeaderExceptionMessage, warren.HeaderQueue} {
 			if _, ok := d.Headers[k]; ok {
 				t.Errorf("replayed %s still has %s", d.MessageId, k)
 			}
 		}
+		if death := newestDeath(d); death["queue"] != deadletter.ReplayQueue(w.queue) || death["reason"] != "expired" {
+			t.Errorf("replayed %s: newest x-death %v, want the replay queue's expiry", d.MessageId, death)
+		}
 		var m warren.Message
-		transport.Get[*warren.Message]().FromDelivery(&m, &d, w.target)
-		if m.Attempt != 1 {
-			t.Errorf("replayed %s is attempt %d, want 1", d.MessageId, m.Attempt)
+		transport.Get[*warren.Message]().FromDelivery(&m, &d, w.queue)
+		if m.Attempt != 1 || d.Headers[warren.HeaderOriginalExchange] != w.exchange {
+			t.Errorf("replayed %s is attempt %d from exchange %v, want 1 from %q", d.MessageId, m.Attempt, d.Headers[warren.HeaderOriginalExchange], w.exchange)
+		}
+		if d.MessageId == "m2" && d.Headers[warren.HeaderOriginalRoutingKey] != "Order.Paid" {
+			t.Errorf("m2 replayed with original key %v, want Order.Paid", d.Headers[warren.HeaderOriginalRoutingKey])
 		}
 	}
-	if got[1].RoutingKey != "Order.Paid" {
-		t.Errorf("m2 replayed with key %q, want Order.Paid", got[1].RoutingKey)
+}
+
+func newestDeath(d amqp.Delivery) amqp.Table {
+	deaths, _ := d.Headers["x-death"].([]any)
+	if len(deaths) == 0 {
+		return nil
 	}
+	t, _ := deaths[0].(amqp.Table)
+	return t
 }
 
 func TestReplayDryRunMovesNothing(t *testing.T) {
@@ -258,8 +276,8 @@ func TestReplayDryRunMovesNothing(t *testing.T) {
 	if n := w.depth(w.dlq); n != 2 {
 		t.Errorf("DLQ depth %d after a dry run, want 2", n)
 	}
-	if n := w.depth(w.target); n != 0 {
-		t.Errorf("target got %d messages in a dry run", n)
+	if n := w.depth(w.target) + w.depth(w.queue); n != 0 {
+		t.Errorf("%d messages moved in a dry run", n)
 	}
 }
 
@@ -277,8 +295,9 @@ func TestReplayFilterAndLimit(t *testing.T) {
 	if got := entryIDs(res.Replayed); got != "[m1 m3]" {
 		t.Fatalf("replayed %s, want [m1 m3]", got)
 	}
-	if got := deliveryIDs(w.drain(w.target)); got != "[m1 m3]" {
-		t.Errorf("target received %s", got)
+	waitDepth(t, w, w.queue, 2)
+	if got := deliveryIDs(w.drain(w.queue)); got != "[m1 m3]" {
+		t.Errorf("work queue received %s", got)
 	}
 	if got := deliveryIDs(w.drain(w.dlq)); got != "[m2 m4]" {
 		t.Errorf("DLQ kept %s, want [m2 m4] in order", got)
@@ -287,42 +306,53 @@ func TestReplayFilterAndLimit(t *testing.T) {
 
 func TestReplayFailuresLeaveMessagesInDLQ(t *testing.T) {
 	w := newWorld(t)
-	w.deadLetter("unroutable", "Nobody.Listens.Here", warren.ReasonError)
-	// No exchange of that name: the broker closes the publish channel.
-	gone := brokertest.Name(t, "gone")
-	w.publish("", w.dlq, amqp.Publishing{MessageId: "no-exchange", Headers: amqp.Table{
-		warren.HeaderOriginalExchange: gone, warren.HeaderOriginalRoutingKey: "Order.Created", warren.HeaderReason: "error"}})
+	// It failed in another queue: this DLQ's replay must not send it there.
+	other := brokertest.Name(t, "other")
+	w.publish("", w.dlq, amqp.Publishing{MessageId: "foreign", Headers: amqp.Table{
+		warren.HeaderOriginalExchange: w.exchange, warren.HeaderOriginalRoutingKey: "Order.Created",
+		warren.HeaderQueue: other, warren.HeaderReason: "error"}})
 	w.publish("", w.dlq, amqp.Publishing{MessageId: "no-origin", Headers: amqp.Table{warren.HeaderReason: "error"}})
 	w.deadLetter("good", "Order.Created", warren.ReasonError)
 
 	res, err := w.in.Replay(context.Background(), w.dlq, deadletter.ReplayOptions{})
 	if err == nil {
-		t.Fatal("Replay reported no error with three messages left behind")
+		t.Fatal("Replay reported no error with two messages left behind")
 	}
-	if !errorsIs(err, warren.ErrUnroutable) {
-		t.Errorf("error %v does not wrap the first failure (unroutable)", err)
+	if !errorsIs(err, deadletter.ErrForeignQueue) {
+		t.Errorf("error %v does not wrap the first failure (foreign queue)", err)
 	}
 	if got := entryIDs(res.Replayed); got != "[good]" {
 		t.Errorf("replayed %s, want [good] (a failure must not stop the others)", got)
 	}
-	if len(res.Failed) != 3 {
-		t.Fatalf("failed %v, want 3", res.Failed)
+	want := []error{deadletter.ErrForeignQueue, deadletter.ErrNoOrigin}
+	if len(res.Failed) != len(want) {
+		t.Fatalf("failed %v, want 2", res.Failed)
 	}
-	want := []error{warren.ErrUnroutable, nil, deadletter.ErrNoOrigin}
 	for i, f := range res.Failed {
-		if want[i] != nil && !errorsIs(f.Err, want[i]) {
+		if !errorsIs(f.Err, want[i]) {
 			t.Errorf("failure %s: %v, want %v", f.Entry.MessageID, f.Err, want[i])
 		}
 	}
-	var ae *amqp.Error
-	if !errorsAs(res.Failed[1].Err, &ae) || ae.Code != amqp.NotFound {
-		t.Errorf("missing exchange reported as %v, want a 404 from the broker", res.Failed[1].Err)
+	waitDepth(t, w, w.queue, 1)
+	if got := deliveryIDs(w.drain(w.queue)); got != "[good]" {
+		t.Errorf("work queue received %s", got)
 	}
-	if got := deliveryIDs(w.drain(w.target)); got != "[good]" {
-		t.Errorf("target received %s", got)
+	if got := deliveryIDs(w.drain(w.dlq)); got != "[foreign no-origin]" {
+		t.Errorf("DLQ kept %s, want the two failures in order", got)
 	}
-	if got := deliveryIDs(w.drain(w.dlq)); got != "[unroutable no-exchange no-origin]" {
-		t.Errorf("DLQ kept %s, want the three failures in order", got)
+
+	// The work queue is gone: the broker would drop what its replay queue
+	// dead-letters, so nothing moves.
+	w.deadLetter("orphan", "Order.Created", warren.ReasonError)
+	if _, err := w.ch.QueueDelete(w.queue, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	res, err = w.in.Replay(context.Background(), w.dlq, deadletter.ReplayOptions{})
+	if !errorsIs(err, deadletter.ErrQueueNotFound) || len(res.Replayed) != 0 {
+		t.Errorf("replay into a deleted queue: replayed %s, err %v; want none and ErrQueueNotFound", entryIDs(res.Replayed), err)
+	}
+	if n := w.depth(w.dlq); n != 1 {
+		t.Errorf("DLQ depth %d, want the orphan kept", n)
 	}
 }
 
@@ -355,12 +385,16 @@ func TestReplayFromBrokerDeadLetter(t *testing.T) {
 	if _, err := w.in.Replay(context.Background(), w.dlq, deadletter.ReplayOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	waitDepth(t, w, w.queue, 1)
 	got := w.drain(w.queue)
 	if deliveryIDs(got) != "[raw]" {
 		t.Fatalf("work queue received %s", deliveryIDs(got))
 	}
-	if _, ok := got[0].Headers["x-death"]; ok {
-		t.Error("replayed message keeps x-death")
+	if n := w.depth(w.target); n != 0 {
+		t.Errorf("replay fanned out to the target queue (%d)", n)
+	}
+	if deaths, _ := got[0].Headers["x-death"].([]any); len(deaths) != 1 || newestDeath(got[0])["queue"] != deadletter.ReplayQueue(w.queue) {
+		t.Errorf("replayed message's x-death %v, want only the replay queue's entry", got[0].Headers["x-death"])
 	}
 }
 
@@ -408,7 +442,7 @@ func waitDepth(t *testing.T, w *world, queue string, n int) {
 func TestListQuorumQueueLosesNothing(t *testing.T) {
 	w := newWorld(t)
 	w.queue = brokertest.Name(t, "quorum")
-	w.dlq = deadletter.QueueName(w.queue)
+	w.dlq = warren.DeadLetterQueue(w.queue)
 	brokertest.DeleteQueues(t, w.dlq)
 	if _, err := w.ch.QueueDeclare(w.dlq, true, false, false, false, amqp.Table{"x-queue-type": "quorum"}); err != nil {
 		t.Fatal(err)

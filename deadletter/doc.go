@@ -10,6 +10,6 @@
 // existing tools read them.
 //
 // Inspector reads a dead-letter queue without consuming it (List), moves
-// its messages back to where they were first published (Replay), and
-// empties it (Purge). The warren command (cmd/warren) is its command line.
+// its messages back to the queue that failed them, to be dispatched by
+// their original routing key (Replay), and empties it (Purge). The warren command (cmd/warren) is its command line.
 package deadletter

@@ -54,9 +54,6 @@ type Entry struct {
 	Headers amqp.Table `json:"-"`
 }
 
-// maxAttempt bounds an attempt read from a header, as warren does.
-const maxAttempt = 1 << 20
-
 // EntryOf reads an Entry from a delivery. It never fails: headers of the
 // wrong type, negative or absurd counts and malformed x-death entries are
 // read as absent.
@@ -78,9 +75,7 @@ func EntryOf(d *amqp.Delivery) Entry {
 	e.Stacktrace, _ = warren.HeaderString(h, warren.HeaderExceptionStacktrace)
 	e.Route, _ = warren.HeaderString(h, warren.HeaderRoute)
 	e.Queue, _ = warren.HeaderString(h, warren.HeaderQueue)
-	if n, ok := warren.HeaderInt(h, warren.HeaderAttempt); ok && n > 0 {
-		e.Attempt = int(min(n, maxAttempt))
-	}
+	e.Attempt, _ = warren.AttemptOf(h)
 	if t, ok := h[warren.HeaderFailedAt].(time.Time); ok {
 		e.FailedAt = t
 	}

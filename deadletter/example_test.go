@@ -14,11 +14,6 @@ import (
 	"github.com/warren-mq/warren/warrentest"
 )
 
-func ExampleQueueName() {
-	fmt.Println(deadletter.QueueName("events.topic.exchange.queue.shipping-service"))
-	// Output: events.topic.exchange.queue.shipping-service.dlq
-}
-
 func ExampleHeaders() {
 	msg := warrentest.NewMessage("Order.Created", []byte(`{"id":42}`),
 		warrentest.WithExchange("events.topic.exchange"), warrentest.WithQueue("orders"), warrentest.WithAttempt(3))
@@ -66,7 +61,7 @@ func ExampleInspector() {
 	in := deadletter.NewInspector(conn)
 	ctx := context.Background()
 
-	entries, err := in.List(ctx, deadletter.QueueName("orders"), deadletter.Filter{Limit: 10, Reason: warren.ReasonError})
+	entries, err := in.List(ctx, warren.DeadLetterQueue("orders"), deadletter.Filter{Limit: 10, Reason: warren.ReasonError})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -74,6 +69,6 @@ func ExampleInspector() {
 		fmt.Println(e.MessageID, e.Attempt, e.Error)
 	}
 
-	res, err := in.Replay(ctx, deadletter.QueueName("orders"), deadletter.ReplayOptions{Filter: deadletter.Filter{Reason: warren.ReasonError}})
+	res, err := in.Replay(ctx, warren.DeadLetterQueue("orders"), deadletter.ReplayOptions{Filter: deadletter.Filter{Reason: warren.ReasonError}})
 	fmt.Println(len(res.Replayed), "replayed;", len(res.Failed), "left in the DLQ:", err)
 }

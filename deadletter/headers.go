@@ -49,16 +49,16 @@ func RetryHeaders(msg *warren.Message, err error, now time.Time) amqp.Table {
 
 // Publishing returns msg's dead-letter copy, ready for a confirming
 // publisher: msg's properties and body with Headers(msg, reason, err, now),
-// addressed to QueueName(msg.Queue) through the default exchange, and
+// addressed to warren.DeadLetterQueue(msg.Queue) through the default exchange, and
 // mandatory, so that a missing dead-letter queue is an error
 // (warren.ErrUnroutable) rather than a silent loss.
 func Publishing(msg *warren.Message, reason string, err error, now time.Time) *warren.Publishing {
-	return copyTo(msg, QueueName(msg.Queue), Headers(msg, reason, err, now))
+	return copyTo(msg, warren.DeadLetterQueue(msg.Queue), Headers(msg, reason, err, now))
 }
 
 // RetryPublishing returns msg's delayed-retry copy: msg's properties and
 // body with RetryHeaders(msg, err, now), addressed to waitQueue (see
-// retry.WaitQueueName) through the default exchange, and mandatory.
+// warren.WaitQueue) through the default exchange, and mandatory.
 func RetryPublishing(msg *warren.Message, err error, now time.Time, waitQueue string) *warren.Publishing {
 	return copyTo(msg, waitQueue, RetryHeaders(msg, err, now))
 }

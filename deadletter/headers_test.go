@@ -30,10 +30,7 @@ func failedMessage() *warren.Message {
 	return m
 }
 
-func TestQueueName(t *testing.T) {
-	if got := deadletter.QueueName("orders"); got != "orders.dlq" {
-		t.Fatalf("QueueName = %q", got)
-	}
+func TestIsQueueName(t *testing.T) {
 	if !deadletter.IsQueueName("orders.dlq") || deadletter.IsQueueName("orders") || deadletter.IsQueueName(".dlq") {
 		t.Fatal("IsQueueName")
 	}

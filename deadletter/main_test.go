@@ -10,5 +10,3 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -10,10 +10,10 @@ import (
 	"github.com/warren-mq/warren"
 )
 
-// ErrNoOrigin is reported for a message whose original exchange and routing
-// key are unknown (no x-original-* headers, no usable x-death): it cannot
-// be replayed.
-var ErrNoOrigin = errors.New("warren/deadletter: original exchange and routing key unknown")
+// ErrNoOrigin is reported for a message whose original exchange, routing
+// key or failed queue is unknown (no x-original-* or x-warren-queue
+// headers, no usable x-death): it cannot be replayed.
+var ErrNoOrigin = errors.New("warren/deadletter: original exchange, routing key or queue unknown")
 
 // ReplayOptions selects what Replay moves.
 type ReplayOptions struct {
@@ -40,18 +40,23 @@ type ReplayFailure struct {
 }
 
 // Replay moves the messages of the queue named dlq that opts selects back
-// to where they were first published (Entry.OriginalExchange and
-// OriginalRoutingKey), as new deliveries: with their body, properties and
-// headers, but without the headers that record the failure (the
-// x-exception-*, x-original-*, x-warren-* and x-death family), so their
-// attempt count starts again at 1.
+// to the queue they failed in (Entry.Queue), and only to it: other queues
+// bound to the original routing key do not see them again. Each passes
+// through the queue's ReplayQueue, which the broker dead-letters to the
+// queue at once, with the original exchange and routing key in
+// x-original-* (the consumer dispatches it by them, trusting them because
+// the broker's x-death entry shows it came back from the queue's own wait
+// queue). A replayed message keeps its body, properties and headers, but
+// not the headers that record the failure (the x-exception-*, x-warren-*
+// and x-death family), so its attempt count starts again at 1.
 //
 // Each message is published mandatory on a channel in confirm mode, and
 // its dead-letter copy is acknowledged only once the broker confirmed the
 // publish. A message that cannot be replayed stays in the dead-letter
 // queue, in its place, and is reported in ReplayResult.Failed: an unknown
-// origin (ErrNoOrigin), an unroutable publish (warren.ErrUnroutable), a
-// missing exchange, a negative confirm. If ctx ends while a publish
+// origin or queue (ErrNoOrigin), a queue whose dead-letter queue is not dlq
+// (ErrForeignQueue), a queue that no longer exists (ErrQueueNotFound), an
+// unroutable publish, a negative confirm. If ctx ends while a publish
 // awaits its confirm, the message stays too, and may then exist twice:
 // replay is at least once, never at most once.
 //
@@ -61,18 +66,30 @@ func (in *Inspector) Replay(ctx context.Context, dlq string, opts ReplayOptions)
 	res := ReplayResult{DryRun: opts.DryRun}
 	pub := &republisher{conn: in.conn}
 	defer pub.close()
+	prepared := map[string]error{}
 	err := in.scan(ctx, dlq, func(ch *amqp.Channel, d *amqp.Delivery) (bool, error) {
 		e := EntryOf(d)
 		if !opts.match(&e) {
 			return false, nil
 		}
 		switch {
-		case !e.HasOrigin:
+		case !e.HasOrigin || e.Queue == "":
 			res.Failed = append(res.Failed, ReplayFailure{Entry: e, Err: ErrNoOrigin})
+		case warren.DeadLetterQueue(e.Queue) != dlq:
+			res.Failed = append(res.Failed, ReplayFailure{Entry: e, Err: fmt.Errorf("%w: %q failed in %q", ErrForeignQueue, e.MessageID, e.Queue)})
 		case opts.DryRun:
 			res.Replayed = append(res.Replayed, e)
 		default:
-			if err := pub.publish(ctx, &e, d); err != nil {
+			perr, done := prepared[e.Queue]
+			if !done {
+				perr = prepareReplay(in.conn, e.Queue)
+				prepared[e.Queue] = perr
+			}
+			if perr != nil {
+				res.Failed = append(res.Failed, ReplayFailure{Entry: e, Err: perr})
+				break
+			}
+			if err := pub.publish(ctx, "", ReplayQueue(e.Queue), replayCopy(&e, d)); err != nil {
 				res.Failed = append(res.Failed, ReplayFailure{Entry: e, Err: err})
 				if ctx.Err() != nil {
 					return true, ctx.Err()

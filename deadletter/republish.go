@@ -2,21 +2,28 @@ package deadletter
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/confirm"
 )
 
-// republisher publishes one message at a time, mandatory, on a channel in
-// confirm mode, and reopens the channel when the broker closed it (a
-// publish to a missing exchange does).
+// errConfirmLost is a replay publish whose channel closed before the
+// broker confirmed it (a publish to a missing exchange closes it).
+var errConfirmLost = errors.New("warren/deadletter: channel closed before the broker confirmed the publish")
+
+// republisher publishes mandatory, on a channel in confirm mode tracked by
+// a confirm.Tracker (the publisher's and the requester's tracker), and
+// reopens the channel when the broker closed it.
 type republisher struct {
 	conn    *amqp.Connection
 	ch      *amqp.Channel
-	returns chan amqp.Return
-	closes  chan *amqp.Error
+	tracker *confirm.Tracker // of ch
+	wg      sync.WaitGroup   // the tracker's listeners
 }
 
 func (p *republisher) open() error {
@@ -28,63 +35,46 @@ func (p *republisher) open() error {
 		_ = ch.Close()
 		return fmt.Errorf("warren/deadletter: confirm mode: %w", err)
 	}
-	// One publish is in flight at a time, and the broker sends its
-	// basic.return before its basic.ack: a buffer of one never blocks the
-	// connection's reader.
-	p.returns = ch.NotifyReturn(make(chan amqp.Return, 1))
-	p.closes = ch.NotifyClose(make(chan *amqp.Error, 1))
-	p.ch = ch
+	p.ch, p.tracker = ch, confirm.Watch(ch, &p.wg, errConfirmLost)
 	return nil
 }
 
+// close closes the channel and waits for its listener.
 func (p *republisher) close() {
 	if p.ch != nil {
 		_ = p.ch.Close()
 		p.ch = nil
 	}
+	p.wg.Wait()
 }
 
-// publish republishes d to e's origin and returns nil only once the broker
-// confirmed it and did not return it.
-func (p *republisher) publish(ctx context.Context, e *Entry, d *amqp.Delivery) error {
+// publish publishes msg to exchange with key and returns nil only once the
+// broker confirmed it and did not return it.
+func (p *republisher) publish(ctx context.Context, exchange, key string, msg amqp.Publishing) error {
+	where := fmt.Sprintf("exchange %q routing key %q", exchange, key)
 	if p.ch == nil || p.ch.IsClosed() {
 		p.close()
 		if err := p.open(); err != nil {
 			return err
 		}
 	}
-	select { // a return left over from an earlier publish is not ours
-	case <-p.returns:
-	default:
-	}
-	where := fmt.Sprintf("exchange %q routing key %q", e.OriginalExchange, e.OriginalRoutingKey)
-	dc, err := p.ch.PublishWithDeferredConfirmWithContext(ctx, e.OriginalExchange, e.OriginalRoutingKey, true, false, ReplayPublishing(d))
+	pending, err := confirm.Publish(ctx, p.ch, p.tracker, exchange, key, true, msg)
 	if err != nil {
 		return fmt.Errorf("warren/deadletter: publish to %s: %w", where, err)
 	}
-	acked, err := dc.WaitContext(ctx)
-	if err != nil {
-		return fmt.Errorf("warren/deadletter: publish to %s: no confirm: %w", where, err)
-	}
 	select {
-	case r, ok := <-p.returns: // closed, not returned, when the channel closed
-		if ok {
-			return fmt.Errorf("warren/deadletter: publish to %s: %w (%d %s)", where, warren.ErrUnroutable, r.ReplyCode, r.ReplyText)
-		}
-	default:
+	case <-pending.Done():
+	case <-ctx.Done():
+		return fmt.Errorf("warren/deadletter: publish to %s: no confirm: %w", where, ctx.Err())
 	}
-	if !acked {
-		// A closed channel nacks what it had in flight; the broker sent
-		// why before that.
-		select {
-		case ae, ok := <-p.closes:
-			if ok && ae != nil {
-				return fmt.Errorf("warren/deadletter: publish to %s: %w", where, ae)
-			}
-			return fmt.Errorf("warren/deadletter: publish to %s: %w", where, amqp.ErrClosed)
-		default:
-			return fmt.Errorf("warren/deadletter: publish to %s: nacked by the broker", where)
-		}
+	acked, returned, err := pending.Result()
+	switch {
+	case err != nil:
+		return fmt.Errorf("warren/deadletter: publish to %s: %w", where, err)
+	case returned:
+		return fmt.Errorf("warren/deadletter: publish to %s: %w", where, warren.ErrUnroutable)
+	case !acked:
+		return fmt.Errorf("warren/deadletter: publish to %s: nacked by the broker", where)
 	}
 	return nil
 }

@@ -71,16 +71,11 @@ func ExampleDelays() {
 			fmt.Printf("attempt %d failed: dead-letter\n", attempt)
 			break
 		}
-		fmt.Printf("attempt %d failed: wait in %s\n", attempt, retry.WaitQueueName("orders", delay))
+		fmt.Printf("attempt %d failed: wait in %s\n", attempt, warren.WaitQueue("orders", delay))
 	}
 	// Output:
 	// attempt 1 failed: wait in orders.retry.5s
 	// attempt 2 failed: wait in orders.retry.1m
 	// attempt 3 failed: wait in orders.retry.1h30m
 	// attempt 4 failed: dead-letter
-}
-
-func ExampleWaitQueueName() {
-	fmt.Println(retry.WaitQueueName("events.topic.exchange.queue.shipping-service", 200*time.Millisecond))
-	// Output: events.topic.exchange.queue.shipping-service.retry.200ms
 }

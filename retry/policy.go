@@ -80,21 +80,7 @@ func (p Policy) String() string {
 	}
 	parts := make([]string, len(p.delays))
 	for i, d := range p.delays {
-		parts[i] = FormatDelay(d)
+		parts[i] = warren.FormatDelay(d)
 	}
 	return strings.Join(parts, ",")
-}
-
-// WaitQueueName returns the name of queue's wait queue for delay d:
-// "<queue>.retry.<delay>", e.g. "orders.retry.5s", "orders.retry.200ms",
-// "orders.retry.1h30m".
-func WaitQueueName(queue string, d time.Duration) string { return warren.WaitQueue(queue, d) }
-
-// FormatDelay renders d compactly and without dots, for queue names:
-// whole seconds as hours, minutes and seconds with zero parts left out
-// ("5s", "1m", "1h30m", "2h5s"), anything finer as a
-// count of its largest whole unit ("200ms", "1500ms", "250us", "7ns").
-func FormatDelay(d time.Duration) string {
-	const prefix = "x.retry."
-	return warren.WaitQueue("x", d)[len(prefix):]
 }

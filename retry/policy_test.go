@@ -89,22 +89,3 @@ func TestDelaysValidation(t *testing.T) {
 		t.Errorf("Len = %d with the maximum number of delays", p.Len())
 	}
 }
-
-func TestWaitQueueName(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		5 * time.Second:             "orders.retry.5s",
-		200 * time.Millisecond:      "orders.retry.200ms",
-		1500 * time.Millisecond:     "orders.retry.1500ms",
-		time.Minute:                 "orders.retry.1m",
-		90 * time.Second:            "orders.retry.1m30s",
-		time.Hour + 30*time.Minute:  "orders.retry.1h30m",
-		2*time.Hour + 5*time.Second: "orders.retry.2h5s",
-		48 * time.Hour:              "orders.retry.48h",
-		250 * time.Microsecond:      "orders.retry.250us",
-		7:                           "orders.retry.7ns",
-	} {
-		if got := retry.WaitQueueName("orders", d); got != want {
-			t.Errorf("WaitQueueName(orders, %v) = %q, want %q", d, got, want)
-		}
-	}
-}

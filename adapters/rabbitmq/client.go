@@ -58,12 +58,15 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	// close the channel it went out on, failing every confirm pending
 	// there; settlement copies must not share that fate.
 	c.copies = newPublishPool(c.publish, cfg.publishChannels, cfg)
-	c.publisher = &Publisher{pool: c.pool, codec: warren.JSON, routes: map[reflectType]string{}}
+	c.publisher = &Publisher{pool: c.pool, codec: warren.JSON, keys: map[reflectType]string{}}
 	return c, nil
 }
 
-// Publisher returns the client's publisher, for publishing to any exchange
-// with Publish. NewPublisher makes one with an exchange and typed routes.
+// Publisher returns the client's own publisher: Publish to any exchange
+// with any key (it has no exchange and no typed keys, so Send fails). The
+// consumer's replies and copies use it. For Send, make a publisher bound
+// to one exchange with NewPublisher, or EventPublisher for the event
+// stream; all of them share the client's publish channels.
 func (c *Client) Publisher() *Publisher { return c.publisher }
 
 // NewPublisher returns a publisher for exchange, declaring the exchange
@@ -78,7 +81,7 @@ func (c *Client) NewPublisher(ctx context.Context, exchange warren.Exchange, opt
 			return nil, err
 		}
 	}
-	p := &Publisher{pool: c.pool, exchange: exchange.Name, codec: warren.JSON, routes: map[reflectType]string{}}
+	p := &Publisher{pool: c.pool, exchange: exchange.Name, codec: warren.JSON, keys: map[reflectType]string{}}
 	for _, o := range opts {
 		o.applyPublisher(p)
 	}

@@ -55,9 +55,6 @@ func (c *Confirmation) result() error {
 	}
 }
 
-// confirmBuffer is how many confirms the library may queue for listen.
-const confirmBuffer = 1024
-
 // confirmChannel is one channel in confirm mode, reopened when lost.
 // Publishes on it are serialised (mu) so that each knows its sequence
 // number. Every channel it opens has its own confirm.Tracker, read by one
@@ -88,54 +85,8 @@ func (cc *confirmChannel) open(ctx context.Context) error {
 		_ = ch.Close()
 		return fmt.Errorf("warren/rabbitmq: enable publisher confirms: %w", err)
 	}
-	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
-	// Confirms are buffered so the library's dispatcher rarely waits for
-	// us; returns are not, so the dispatcher hands a return over before it
-	// can queue the confirm of the same message, and listen, reading both
-	// in one goroutine, marks the return before it sees that confirm.
-	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, confirmBuffer))
-	returns := ch.NotifyReturn(make(chan amqp.Return))
-	cc.ch, cc.tracker = ch, &confirm.Tracker{}
-	cc.wg.Add(1)
-	go listen(cc.wg, cc.tracker, confirms, returns, closes)
+	cc.ch, cc.tracker = ch, confirm.Watch(ch, cc.wg, ErrConfirmLost)
 	return nil
-}
-
-// listen completes t's publishes from the broker's returns and confirms
-// until the channel closes, then fails what is left.
-func listen(wg *sync.WaitGroup, t *confirm.Tracker, confirms <-chan amqp.Confirmation, returns <-chan amqp.Return, closes <-chan *amqp.Error) {
-	defer wg.Done()
-	for confirms != nil {
-		select {
-		case r, ok := <-returns:
-			if !ok {
-				returns = nil
-				continue
-			}
-			t.Returned(r)
-		case c, ok := <-confirms:
-			if !ok {
-				confirms = nil
-				continue
-			}
-			t.Confirmed(c)
-		}
-	}
-	// The library closes returns as it shuts the channel down; drain it so
-	// that shutdown never blocks on us.
-	if returns != nil {
-		for range returns {
-		}
-	}
-	lostErr := ErrConfirmLost
-	select {
-	case reason := <-closes:
-		if reason != nil {
-			lostErr = fmt.Errorf("%w: %v", ErrConfirmLost, reason)
-		}
-	default:
-	}
-	t.Fail(lostErr)
 }
 
 // publish sends one message and returns its pending confirmation. If the
@@ -148,20 +99,14 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 		if err := cc.open(ctx); err != nil {
 			return nil, err
 		}
-		seq := cc.ch.GetNextPublishSeqNo()
-		pending, err := cc.tracker.Add(seq)
-		if err != nil { // the channel closed under us: reopen
+		pending, err := confirm.Publish(ctx, cc.ch, cc.tracker, p.Exchange, p.RoutingKey, p.Mandatory, p.Publishing)
+		switch {
+		case err == nil:
+			return &Confirmation{p: pending}, nil
+		case errors.Is(err, confirm.ErrFailed): // the channel closed under us: reopen
 			cc.ch = nil
 			continue
-		}
-		msg := p.Publishing
-		msg.Headers = confirm.Stamp(msg.Headers, seq)
-		err = cc.ch.PublishWithContext(ctx, p.Exchange, p.RoutingKey, p.Mandatory, false, msg)
-		if err == nil {
-			return &Confirmation{p: pending}, nil
-		}
-		cc.tracker.Cancel(pending)
-		if !errors.Is(err, amqp.ErrClosed) || ctx.Err() != nil {
+		case !errors.Is(err, amqp.ErrClosed) || ctx.Err() != nil:
 			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w", p.Exchange, p.RoutingKey, err)
 		}
 		cc.ch = nil // closed under us before the message left: reopen and retry

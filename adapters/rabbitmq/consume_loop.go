@@ -16,8 +16,8 @@ import (
 //
 // Only errors that another try cannot fix end it: a declaration the broker
 // refuses with PRECONDITION_FAILED (a real conflict) or ACCESS_REFUSED, the
-// client closed, recovery given up, or a missing queue (SkipDeclare) after
-// MissingQueueAttempts tries. Connection and channel closures and timeouts
+// client closed, recovery given up, or a missing queue (WithSkipDeclare) after
+// WithMissingQueueAttempts tries. Connection and channel closures and timeouts
 // during declaration are retried with backoff.
 func (c *Consumer) consumeLoop() error {
 	bo := c.client.cfg.newBackoff()

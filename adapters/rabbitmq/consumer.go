@@ -46,14 +46,9 @@ type Consumer struct {
 // pattern, the dead-letter queue and the retry wait queues) before it
 // returns, so messages published afterwards reach the queue, and again
 // each time the consumer (re)starts. A declaration the broker refuses is
-// returned as a *TopologyError.
-func (c *Client) NewConsumer(router *warren.Router, spec Spec, opts ...ConsumerOption) (*Consumer, error) {
-	return c.NewConsumerContext(context.Background(), router, spec, opts...)
-}
-
-// NewConsumerContext is NewConsumer with a context bounding the
-// declaration (it waits for a lost connection to recover).
-func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, spec Spec, opts ...ConsumerOption) (*Consumer, error) {
+// returned as a *TopologyError. ctx bounds the declaration (it waits for a
+// lost connection to recover up to ctx).
+func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Spec, opts ...ConsumerOption) (*Consumer, error) {
 	cfg := defaultConsumerConfig()
 	for _, o := range opts {
 		o.applyConsumer(cfg)
@@ -74,7 +69,7 @@ func (c *Client) NewConsumerContext(ctx context.Context, router *warren.Router, 
 		spec:     spec,
 		cfg:      cfg,
 		topology: t,
-		tag:      fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, newMessageID()),
+		tag:      fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, warren.NewMessageID()),
 		stop:     make(chan struct{}),
 		deadline: make(chan time.Time, 1),
 		proc: &processor{
@@ -134,7 +129,7 @@ func (c *Consumer) SetPrefetch(n int) error {
 
 // Run consumes until ctx is cancelled or Shutdown is called, then shuts
 // down gracefully: it stops receiving (basic.cancel), lets in-flight
-// handlers finish (up to ShutdownTimeout after ctx is cancelled, or
+// handlers finish (up to WithShutdownTimeout after ctx is cancelled, or
 // Shutdown's context), flushes acks, and closes the channel, which returns
 // the prefetched messages no handler started to the queue. Lost
 // connections and channels are recovered without returning.
@@ -171,7 +166,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 // Shutdown stops a running consumer gracefully (see Run) and waits until
 // Run has returned. In-flight handlers get until ctx's deadline (or
-// ShutdownTimeout when ctx has none); then their contexts are cancelled,
+// WithShutdownTimeout when ctx has none); then their contexts are cancelled,
 // their messages requeued, and Shutdown waits a few seconds more for them
 // to return.
 func (c *Consumer) Shutdown(ctx context.Context) error {

@@ -18,7 +18,7 @@ const (
 	// ConsumerAckFailed: the channel refused a basic.ack or basic.nack.
 	ConsumerAckFailed
 	// ConsumerQueueMissing: the queue does not exist or may not be read
-	// (SkipDeclare): basic.consume failed with NOT_FOUND or ACCESS_REFUSED.
+	// (WithSkipDeclare): basic.consume failed with NOT_FOUND or ACCESS_REFUSED.
 	ConsumerQueueMissing
 	// ConsumerTimeout: the broker closed the channel because a delivery
 	// stayed unacknowledged longer than its consumer_timeout; Route is the

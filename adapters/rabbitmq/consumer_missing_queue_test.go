@@ -38,7 +38,7 @@ func (o *consumerEvents) count(k ConsumerEventKind) int {
 	return n
 }
 
-// TestMissingQueueIsReported is defect 6 of issue 11: with SkipDeclare on
+// TestMissingQueueIsReported is defect 6 of issue 11: with WithSkipDeclare on
 // a queue that does not exist, the consumer must report it at once (an
 // Observer event) and Run must return an error after a bounded number of
 // attempts, not retry basic.consume for ever in silence.
@@ -46,7 +46,7 @@ func TestMissingQueueIsReported(t *testing.T) {
 	obs := &consumerEvents{}
 	client := newTestClient(t, WithObserver(obs))
 	spec := Spec{Queue: warren.Queue{Name: brokertest.Name(t, "never-declared")}}
-	cons, err := client.NewConsumer(warren.NewRouter(), spec, SkipDeclare(), MissingQueueAttempts(3))
+	cons, err := client.NewConsumer(context.Background(), warren.NewRouter(), spec, WithSkipDeclare(), WithMissingQueueAttempts(3))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,11 @@ type Spec struct {
 // EventStream is the event-stream convention for service: the durable topic
 // exchange events.topic.exchange and the durable queue
 // events.topic.exchange.queue.<service>.
-func EventStream(service string) Spec { return Stream("events", service) }
+func EventStream(service string) Spec { return TopicSpec("events", service) }
 
-// Stream is EventStream for a custom stream: <name>.topic.exchange and
+// TopicSpec is EventStream for a custom stream: <name>.topic.exchange and
 // <name>.topic.exchange.queue.<service>.
-func Stream(name, service string) Spec {
+func TopicSpec(name, service string) Spec {
 	ex := warren.StreamExchange(name)
 	return Spec{
 		Exchange: warren.Exchange{Name: ex, Kind: warren.KindTopic, Durable: true},
@@ -86,8 +86,8 @@ func defaultConsumerConfig() *consumerConfig {
 	}
 }
 
-// Workers sets how many handlers run at once (default DefaultWorkers).
-func Workers(n int) ConsumerOption {
+// WithWorkers sets how many handlers run at once (default DefaultWorkers).
+func WithWorkers(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) {
 		if n > 0 {
 			c.workers = n
@@ -95,10 +95,10 @@ func Workers(n int) ConsumerOption {
 	})
 }
 
-// Prefetch sets basic.qos: how many unacked messages the broker sends
+// WithPrefetch sets basic.qos: how many unacked messages the broker sends
 // ahead (default DefaultPrefetch). 0 means unlimited. Consumer.SetPrefetch
 // changes it while running.
-func Prefetch(n int) ConsumerOption {
+func WithPrefetch(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) {
 		if n >= 0 {
 			c.prefetch = n
@@ -106,34 +106,34 @@ func Prefetch(n int) ConsumerOption {
 	})
 }
 
-// AckBatch sets how many acks are coalesced into one basic.ack
+// WithAckBatch sets how many acks are coalesced into one basic.ack
 // (default: a quarter of the prefetch, at least 1). Acks are also flushed
-// whenever the pool goes idle.
-func AckBatch(n int) ConsumerOption {
+// 5 ms after the last settlement, so a quiet queue never holds acks back.
+func WithAckBatch(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.ackBatch = n })
 }
 
-// OrderBy keeps messages with the same key in order: they are handled one
+// WithOrderBy keeps messages with the same key in order: they are handled one
 // after another, by the same worker, while messages with different keys run
 // in parallel. A slow key delays the keys that share its worker.
-func OrderBy(key func(*warren.Message) string) ConsumerOption {
+func WithOrderBy(key func(*warren.Message) string) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.orderBy = key })
 }
 
-// Retry sets the delayed-retry policy: a message whose handler failed is
+// WithRetry sets the delayed-retry policy: a message whose handler failed is
 // republished to a wait queue and comes back after the policy's delay; when
 // the policy has no delay left it is dead-lettered with reason "error".
 // The wait queues are declared with the consumer's topology. Without a
 // policy, a failed message is dead-lettered at once (retry in place with
 // the retry.Backoff middleware).
-func Retry(p retry.Policy) ConsumerOption {
+func WithRetry(p retry.Policy) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.retry = p })
 }
 
-// RequeueLimit bounds how often a message may ask for warren.Requeue before
+// WithRequeueLimit bounds how often a message may ask for warren.Requeue before
 // it is dead-lettered with reason "requeue-limit" (default
 // DefaultRequeueLimit).
-func RequeueLimit(n int) ConsumerOption {
+func WithRequeueLimit(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) {
 		if n > 0 {
 			c.requeueLimit = n
@@ -141,24 +141,24 @@ func RequeueLimit(n int) ConsumerOption {
 	})
 }
 
-// ShutdownTimeout bounds how long a shutdown started by cancelling Run's
+// WithShutdownTimeout bounds how long a shutdown started by cancelling Run's
 // context waits for in-flight handlers before cancelling their contexts
 // (default DefaultShutdownTimeout). Shutdown(ctx) uses ctx instead.
-func ShutdownTimeout(d time.Duration) ConsumerOption {
+func WithShutdownTimeout(d time.Duration) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.shutdownTimeout = d })
 }
 
-// SkipDeclare makes the consumer consume its queue without declaring any
+// WithSkipDeclare makes the consumer consume its queue without declaring any
 // topology (the queue must exist).
-func SkipDeclare() ConsumerOption {
+func WithSkipDeclare() ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.skipDeclare = true })
 }
 
-// SettleTimeout bounds how long a worker waits for the broker to confirm a
+// WithSettleTimeout bounds how long a worker waits for the broker to confirm a
 // retry or dead-letter copy (default DefaultSettleTimeout), flow control
 // included. A copy not confirmed in time is not a failure of the message:
 // it is requeued and settled again on its next delivery.
-func SettleTimeout(d time.Duration) ConsumerOption {
+func WithSettleTimeout(d time.Duration) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) {
 		if d > 0 {
 			c.settleTimeout = d
@@ -166,12 +166,12 @@ func SettleTimeout(d time.Duration) ConsumerOption {
 	})
 }
 
-// MissingQueueAttempts sets how often the consumer tries basic.consume on
+// WithMissingQueueAttempts sets how often the consumer tries basic.consume on
 // a queue the broker says does not exist or may not be read (NOT_FOUND,
-// ACCESS_REFUSED: with SkipDeclare, or a queue deleted at run time) before
+// ACCESS_REFUSED: with WithSkipDeclare, or a queue deleted at run time) before
 // Run returns an error (default DefaultMissingQueueAttempts). Each refusal
 // is an Observer event at once (ConsumerQueueMissing).
-func MissingQueueAttempts(n int) ConsumerOption {
+func WithMissingQueueAttempts(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) {
 		if n > 0 {
 			c.missingQueueAttempts = n

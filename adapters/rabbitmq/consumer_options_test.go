@@ -34,7 +34,7 @@ func TestSetPrefetchWhileRunning(t *testing.T) {
 		}
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(16), Prefetch(2))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(16), WithPrefetch(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +99,8 @@ func TestOrderByKeepsKeyOrder(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(4), Prefetch(64),
-		OrderBy(func(m *warren.Message) string { s, _ := m.Header("order-key").(string); return s }))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(4), WithPrefetch(64),
+		WithOrderBy(func(m *warren.Message) string { s, _ := m.Header("order-key").(string); return s }))
 	if err != nil {
 		t.Fatal(err)
 	}

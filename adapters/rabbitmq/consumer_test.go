@@ -34,13 +34,13 @@ func TestConsumerDispatchesByPatternAndAcks(t *testing.T) {
 	}))
 	r.HandleFunc("Order.*", func(context.Context, *warren.Message) error { other.Add(1); return nil })
 
-	cons, err := client.NewConsumer(r, spec, Workers(8), Prefetch(32))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(8), WithPrefetch(32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := runConsumer(t, cons)
 
-	pub, err := client.NewPublisher(ctx, spec.Exchange, Routes(Route[orderCreated]("Order.Created")))
+	pub, err := client.NewPublisher(ctx, spec.Exchange, WithTypeKeys(KeyFor[orderCreated]("Order.Created")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestPublisherTypedRoutesAndErrors(t *testing.T) {
 	spec := testSpec(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	pub, err := client.NewPublisher(ctx, spec.Exchange, Routes(Route[orderCreated]("Order.Created")))
+	pub, err := client.NewPublisher(ctx, spec.Exchange, WithTypeKeys(KeyFor[orderCreated]("Order.Created")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestTopologyConflictNamesQueueAndArgument(t *testing.T) {
 	}
 	r := warren.NewRouter()
 	r.HandleFunc("#", func(context.Context, *warren.Message) error { return nil })
-	_, err := client.NewConsumer(r, spec)
+	_, err := client.NewConsumer(context.Background(), r, spec)
 	var te *TopologyError
 	if !asTopologyError(err, &te) || te.Name != spec.Queue.Name || te.Arg == "" {
 		t.Fatalf("NewConsumer = %v, want a TopologyError naming the queue and argument", err)

@@ -8,7 +8,7 @@
 //	client, err := rabbitmq.Dial(ctx, "amqp://guest:guest@localhost:5672/", rabbitmq.WithName("shipping"))
 //	...
 //	defer client.Close()
-//	c, err := client.NewConsumer(router, rabbitmq.EventStream("shipping"))
+//	c, err := client.NewConsumer(ctx, router, rabbitmq.EventStream("shipping"), rabbitmq.WithWorkers(8))
 //	...
 //	err = c.Run(ctx) // returns after a graceful shutdown when ctx is cancelled
 //
@@ -19,4 +19,10 @@
 // The client holds two connections, one for consuming and one for
 // publishing, so that a publisher blocked by broker flow control never
 // stalls consumers.
+//
+// Every option of the package is named With...: those of Dial (Option),
+// NewConsumer (ConsumerOption), NewPublisher and EventPublisher
+// (PublisherOption) and NewRequester (RequesterOption). Names without With
+// are values: Specs (EventStream, Stream, Requests) and typed routes
+// (Route).
 package rabbitmq

@@ -43,7 +43,7 @@ func TestBrokerMemoryAlarmBlocksPublishersNotConsumers(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // about 400 msg/s: the alarm comes mid-stream
 		return tr.handle(ctx, m)
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(4), Prefetch(32))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(4), WithPrefetch(32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestBrokerBlockedSettlementWaits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const n = 20
-	cons, err := client.NewConsumer(r, spec, Workers(4), SettleTimeout(2*time.Second))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(4), WithSettleTimeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

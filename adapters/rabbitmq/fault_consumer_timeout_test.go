@@ -54,7 +54,7 @@ func TestBrokerConsumerTimeoutObserved(t *testing.T) {
 		}
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(1))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(1))
 	if err != nil {
 		t.Fatal(err)
 	}

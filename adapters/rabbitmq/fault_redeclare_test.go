@@ -33,7 +33,7 @@ func TestCutDuringRedeclareIsRetried(t *testing.T) {
 	var handled atomic.Int64
 	r := warren.NewRouter()
 	r.HandleFunc("Order.Created", func(context.Context, *warren.Message) error { handled.Add(1); return nil })
-	cons, err := client.NewConsumer(r, spec)
+	cons, err := client.NewConsumer(context.Background(), r, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

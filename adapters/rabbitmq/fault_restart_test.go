@@ -36,7 +36,7 @@ func TestBrokerRestartWhilePublishing(t *testing.T) {
 	tr := newIDTracker()
 	r := warren.NewRouter()
 	r.HandleFunc("Order.Created", tr.handle)
-	cons, err := client.NewConsumer(r, spec, Workers(8), Prefetch(64))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(8), WithPrefetch(64))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func TestConsumerSurvivesConnectionCloses(t *testing.T) {
 		}
 		return tr.handle(ctx, m)
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(8), Prefetch(prefetch))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(8), WithPrefetch(prefetch))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestGracefulShutdownMidStream(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	first, err := client.NewConsumer(r, spec, Workers(16), Prefetch(128))
+	first, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(16), WithPrefetch(128))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestGracefulShutdownMidStream(t *testing.T) {
 	if mid >= n {
 		t.Fatalf("the stream finished before the shutdown; make it longer")
 	}
-	second, err := client.NewConsumer(r, spec, Workers(16), Prefetch(128))
+	second, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(16), WithPrefetch(128))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestConsumerResumesAfterQueueDeleted(t *testing.T) {
 	tr := newIDTracker()
 	r := warren.NewRouter()
 	r.HandleFunc("#", tr.handle)
-	cons, err := client.NewConsumer(r, spec)
+	cons, err := client.NewConsumer(context.Background(), r, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

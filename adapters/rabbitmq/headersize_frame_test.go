@@ -28,7 +28,7 @@ func TestCopyHeadersFitNegotiatedFrameMax(t *testing.T) {
 	r.HandleFunc("big", func(context.Context, *warren.Message) error {
 		panic(strings.Repeat("a long panic value ", 400))
 	})
-	cons, err := client.NewConsumer(r, spec)
+	cons, err := client.NewConsumer(context.Background(), r, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/deadletter"
 	"github.com/warren-mq/warren/internal/brokertest"
 )
 
@@ -38,8 +39,8 @@ func newTestClient(t *testing.T, opts ...Option) *Client {
 func testSpec(t *testing.T, delays ...time.Duration) Spec {
 	t.Helper()
 	service := brokertest.Name(t, "svc")
-	spec := Stream(service, "consumer")
-	queues := []string{spec.Queue.Name, warren.DeadLetterQueue(spec.Queue.Name)}
+	spec := TopicSpec(service, "consumer")
+	queues := []string{spec.Queue.Name, warren.DeadLetterQueue(spec.Queue.Name), deadletter.ReplayQueue(spec.Queue.Name)}
 	for _, d := range delays {
 		queues = append(queues, warren.WaitQueue(spec.Queue.Name, d))
 	}

@@ -23,10 +23,17 @@ import (
 // its newest x-death entry, which the broker wrote, names a wait queue of
 // this queue with reason "expired".
 func trustOrigin(m *warren.Message, d *amqp.Delivery) {
-	if m.Exchange == d.Exchange && m.RoutingKey == d.RoutingKey {
-		return // nothing was taken from headers
-	}
 	if fromOwnWaitQueue(d, m.Queue) {
+		// A retry copy (m.FromDelivery restored its origin already) or a
+		// DLQ replay, whose attempt starts again at 1 (deadletter.Replay
+		// passes it through the queue's replay queue, a wait queue with no
+		// delay).
+		if ex, ok := warren.HeaderString(d.Headers, warren.HeaderOriginalExchange); ok {
+			m.Exchange = ex
+		}
+		if key, ok := warren.HeaderString(d.Headers, warren.HeaderOriginalRoutingKey); ok {
+			m.RoutingKey = key
+		}
 		return
 	}
 	m.Exchange, m.RoutingKey = d.Exchange, d.RoutingKey

@@ -306,7 +306,7 @@ func TestPoisonCorpus(t *testing.T) {
 	client := newTestClient(t, WithObserver(obs))
 	spec := testSpec(t)
 	rec := &poisonRecorder{seen: map[string]poisonSeen{}}
-	cons, err := client.NewConsumer(poisonRouter(rec), spec, Workers(4), Prefetch(16))
+	cons, err := client.NewConsumer(context.Background(), poisonRouter(rec), spec, WithWorkers(4), WithPrefetch(16))
 	if err != nil {
 		t.Fatal(err)
 	}

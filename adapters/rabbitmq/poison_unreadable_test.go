@@ -31,7 +31,7 @@ func TestPoisonUnreadableHeadersNoHotLoop(t *testing.T) {
 	spec := testSpec(t)
 	r := warren.NewRouter()
 	r.HandleFunc("Order.#", func(context.Context, *warren.Message) error { return nil })
-	cons, err := client.NewConsumer(r, spec, Workers(2), Prefetch(4))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(2), WithPrefetch(4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestUnreadableHeadersQuorumDeliveryLimit(t *testing.T) {
 		handled <- m.MessageID
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(2), Prefetch(1))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(2), WithPrefetch(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestDeadLetterOfLargeHeaders(t *testing.T) {
 	r.HandleFunc("Order.Created", func(context.Context, *warren.Message) error {
 		return warren.Permanent(errors.New(strings.Repeat("e", warren.MaxHeaderValue)))
 	})
-	cons, err := client.NewConsumer(r, spec)
+	cons, err := client.NewConsumer(context.Background(), r, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,8 @@ package rabbitmq
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"reflect"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +27,7 @@ type Publisher struct {
 	pool     *publishPool
 	exchange string
 	codec    warren.Codec
-	routes   map[reflectType]string
+	keys     map[reflectType]string // routing key by type, for Send
 }
 
 // publishPool is the client's set of confirm channels, shared by every
@@ -71,6 +68,9 @@ func (p *publishPool) publishAndWait(ctx context.Context, msg *warren.Publishing
 }
 
 func (p *publishPool) publishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
+	if err := checkKey(msg.RoutingKey); err != nil {
+		return nil, err
+	}
 	fillDefaults(&msg.Publishing)
 	if err := p.conn.waitUnblocked(ctx); err != nil {
 		return nil, err
@@ -92,26 +92,28 @@ type publisherOptionFunc func(*Publisher)
 
 func (f publisherOptionFunc) applyPublisher(p *Publisher) { f(p) }
 
-// TypedRoute maps a Go type to the routing key its values are published
-// with. Make one with Route.
-type TypedRoute struct {
+// TypeKey maps a Go type to the routing key Send publishes its values
+// with. Make one with KeyFor. (Not a route: routes are the patterns a
+// Router dispatches by.)
+type TypeKey struct {
 	typ reflectType
 	key string
 }
 
 type reflectType = reflect.Type
 
-// Route maps values of type T to routing key key:
-// rabbitmq.Route[OrderCreated]("Order.Created").
-func Route[T any](key string) TypedRoute {
-	return TypedRoute{typ: reflect.TypeFor[T](), key: key}
+// KeyFor maps values of type T to routing key key:
+// rabbitmq.KeyFor[OrderCreated]("Order.Created").
+func KeyFor[T any](key string) TypeKey {
+	return TypeKey{typ: reflect.TypeFor[T](), key: key}
 }
 
-// Routes adds typed routes to a publisher, for Send.
-func Routes(routes ...TypedRoute) PublisherOption {
+// WithTypeKeys gives a publisher the routing keys of the types Send
+// publishes.
+func WithTypeKeys(keys ...TypeKey) PublisherOption {
 	return publisherOptionFunc(func(p *Publisher) {
-		for _, r := range routes {
-			p.routes[r.typ] = r.key
+		for _, k := range keys {
+			p.keys[k.typ] = k.key
 		}
 	})
 }
@@ -129,12 +131,12 @@ func (p *Publisher) Exchange() string { return p.exchange }
 // the confirm. A type with no route is an error; nothing is published.
 func (p *Publisher) Send(ctx context.Context, v any, opts ...func(*amqp.Publishing)) error {
 	t := reflect.TypeOf(v)
-	key, ok := p.routes[t]
+	key, ok := p.keys[t]
 	if !ok && t != nil && t.Kind() == reflect.Pointer {
-		key, ok = p.routes[t.Elem()]
+		key, ok = p.keys[t.Elem()]
 	}
 	if !ok {
-		return fmt.Errorf("warren/rabbitmq: no route for type %v: add rabbitmq.Route[%v](key) to the publisher", t, t)
+		return fmt.Errorf("warren/rabbitmq: no routing key for type %v: add rabbitmq.KeyFor[%v](key) to the publisher", t, t)
 	}
 	body, err := p.codec.Marshal(v)
 	if err != nil {
@@ -163,9 +165,18 @@ func (p *Publisher) PublishDeferred(ctx context.Context, msg *warren.Publishing)
 	return p.pool.publishDeferred(ctx, msg)
 }
 
+// checkKey refuses a routing key AMQP cannot carry: amqp091-go would write
+// the frame and the broker close the whole connection for it.
+func checkKey(key string) error {
+	if len(key) > warren.MaxKeyLength {
+		return fmt.Errorf("warren/rabbitmq: routing key of %d bytes: %w", len(key), warren.ErrKeyTooLong)
+	}
+	return nil
+}
+
 func fillDefaults(m *amqp.Publishing) {
 	if m.MessageId == "" {
-		m.MessageId = newMessageID()
+		m.MessageId = warren.NewMessageID()
 	}
 	if m.Timestamp.IsZero() {
 		m.Timestamp = time.Now().UTC().Truncate(time.Second)
@@ -173,21 +184,4 @@ func fillDefaults(m *amqp.Publishing) {
 	if m.DeliveryMode == 0 {
 		m.DeliveryMode = amqp.Persistent
 	}
-}
-
-var (
-	idPrefix  = randomPrefix()
-	idCounter atomic.Uint64
-)
-
-func randomPrefix() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:]) + "-"
-}
-
-// newMessageID returns a process-unique id: a random prefix chosen at
-// start and a counter.
-func newMessageID() string {
-	return idPrefix + strconv.FormatUint(idCounter.Add(1), 10)
 }

@@ -62,7 +62,7 @@ func (c *Client) NewRequester(opts ...RequesterOption) *Requester {
 }
 
 // Request sends p to service's request exchange with route as routing key
-// and waits for the reply, up to ctx (or CallTimeout when ctx has no
+// and waits for the reply, up to ctx (or WithCallTimeout when ctx has no
 // deadline). It sets p's CorrelationId and ReplyTo; a zero DeliveryMode
 // becomes transient (a request is worth no more than the caller waiting for
 // it), a zero Type the route.
@@ -95,11 +95,14 @@ func (r *Requester) Request(ctx context.Context, service, route string, p amqp.P
 }
 
 func (r *Requester) request(ctx context.Context, service, route string, p amqp.Publishing) (amqp.Delivery, error) {
+	if err := checkKey(route); err != nil {
+		return amqp.Delivery{}, err
+	}
 	exchange := warren.RequestExchange(service)
 	if err := r.checkService(ctx, exchange); err != nil {
 		return amqp.Delivery{}, err
 	}
-	p.CorrelationId = newMessageID()
+	p.CorrelationId = warren.NewMessageID()
 	if p.DeliveryMode == 0 {
 		p.DeliveryMode = amqp.Transient
 	}
@@ -109,7 +112,7 @@ func (r *Requester) request(ctx context.Context, service, route string, p amqp.P
 	fillDefaults(&p)
 
 	var s *replySession
-	var c *call
+	var c *pendingRequest
 	send := warren.Publisher(warren.PublisherFunc(func(ctx context.Context, msg *warren.Publishing) error {
 		start := time.Now()
 		var err error
@@ -162,7 +165,7 @@ func reply(service, route string, d amqp.Delivery) (amqp.Delivery, error) {
 
 // send publishes msg on the current session, opening a new one when the
 // channel closed before the message left.
-func (r *Requester) send(ctx context.Context, msg *warren.Publishing) (*replySession, *call, error) {
+func (r *Requester) send(ctx context.Context, msg *warren.Publishing) (*replySession, *pendingRequest, error) {
 	for {
 		s, err := r.session(ctx)
 		if err != nil {

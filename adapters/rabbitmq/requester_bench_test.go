@@ -28,7 +28,7 @@ func BenchmarkRequestReply(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer server.Close()
-	cons, err := server.NewConsumer(pricing(), Requests(service), Workers(16))
+	cons, err := server.NewConsumer(context.Background(), pricing(), Requests(service), WithWorkers(16))
 	if err != nil {
 		b.Fatal(err)
 	}

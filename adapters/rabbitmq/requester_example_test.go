@@ -38,7 +38,7 @@ func ExampleRequests() {
 		return Price{SKU: q.SKU, Cents: 1299}, nil
 	}))
 	// Declares pricing.direct.exchange.request and its queue, bound to Price.Get.
-	c, err := client.NewConsumer(r, rabbitmq.Requests("pricing"))
+	c, err := client.NewConsumer(context.Background(), r, rabbitmq.Requests("pricing"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func ExampleRequester_Request() {
 		log.Fatal(err)
 	}
 	defer client.Close()
-	requester := client.NewRequester(rabbitmq.CallTimeout(5 * time.Second))
+	requester := client.NewRequester(rabbitmq.WithCallTimeout(5 * time.Second))
 	defer requester.Close()
 
 	reply, err := requester.Request(ctx, "pricing", "Price.Get", amqp.Publishing{

@@ -21,10 +21,10 @@ func defaultRequesterConfig() *requesterConfig {
 	return &requesterConfig{timeout: DefaultCallTimeout}
 }
 
-// CallTimeout bounds every request whose context has no deadline of its own
+// WithCallTimeout bounds every request whose context has no deadline of its own
 // (default DefaultCallTimeout); 0 leaves such requests unbounded. A
 // context's own deadline always applies.
-func CallTimeout(d time.Duration) RequesterOption {
+func WithCallTimeout(d time.Duration) RequesterOption {
 	return requesterOptionFunc(func(c *requesterConfig) {
 		if d >= 0 {
 			c.timeout = d
@@ -32,11 +32,11 @@ func CallTimeout(d time.Duration) RequesterOption {
 	})
 }
 
-// ReplyQueue makes the requester take its replies from a queue of its own
+// WithReplyQueue makes the requester take its replies from a queue of its own
 // (server-named, exclusive, auto-deleted, one per channel) instead of
 // RabbitMQ's direct reply-to. Direct reply-to is faster and declares
 // nothing; a reply queue suits brokers or proxies without it, and tools that
 // need to see the replies as a queue.
-func ReplyQueue() RequesterOption {
+func WithReplyQueue() RequesterOption {
 	return requesterOptionFunc(func(c *requesterConfig) { c.replyQueue = true })
 }

@@ -41,7 +41,7 @@ func testService(t *testing.T) string {
 // returns the consumer; it is shut down when the test ends.
 func serveRequests(t *testing.T, service string, r *warren.Router, opts ...ConsumerOption) *Consumer {
 	t.Helper()
-	cons, err := newTestClient(t).NewConsumer(r, Requests(service), opts...)
+	cons, err := newTestClient(t).NewConsumer(context.Background(), r, Requests(service), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func assertSettled(t *testing.T, service string) {
 
 func TestRequestReplyConcurrent(t *testing.T) {
 	service := testService(t)
-	serveRequests(t, service, pricing(), Workers(16))
+	serveRequests(t, service, pricing(), WithWorkers(16))
 	req, _ := newTestRequester(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -203,7 +203,7 @@ func TestRequestDeadlineAndLateReply(t *testing.T) {
 		<-release
 		return q, nil
 	}))
-	serveRequests(t, service, r, Workers(4))
+	serveRequests(t, service, r, WithWorkers(4))
 	req, _ := newTestRequester(t)
 	var once sync.Once
 	unblock := func() { once.Do(func() { close(release) }) }
@@ -294,7 +294,7 @@ func TestRequesterRecoversFromConnectionLoss(t *testing.T) {
 		<-release
 		return q, nil
 	}))
-	serveRequests(t, service, r, Workers(4))
+	serveRequests(t, service, r, WithWorkers(4))
 	req, client := newTestRequester(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -334,7 +334,7 @@ func TestRequesterRecoversFromConnectionLoss(t *testing.T) {
 func TestRequesterReplyQueueAndClose(t *testing.T) {
 	service := testService(t)
 	serveRequests(t, service, pricing())
-	req, _ := newTestRequester(t, ReplyQueue())
+	req, _ := newTestRequester(t, WithReplyQueue())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	got, err := Call[priceQuery, priceReply](ctx, req, service, "Price.Get", priceQuery{N: 1, SKU: "q"})

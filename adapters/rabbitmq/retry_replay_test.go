@@ -40,7 +40,7 @@ func TestRetryInPlaceCountsTwoRetries(t *testing.T) {
 		}
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec)
+	cons, err := client.NewConsumer(context.Background(), r, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestFiftyThousandWithFailuresThenReplay(t *testing.T) {
 		total.Add(1)
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(16), Prefetch(256))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(16), WithPrefetch(256))
 	if err != nil {
 		t.Fatal(err)
 	}

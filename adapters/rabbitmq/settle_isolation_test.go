@@ -47,7 +47,7 @@ func TestHandlerBadPublishDoesNotPoisonSettlement(t *testing.T) {
 		}
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(8), Retry(retry.Delays(delay)))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(8), WithRetry(retry.Delays(delay)))
 	if err != nil {
 		t.Fatal(err)
 	}

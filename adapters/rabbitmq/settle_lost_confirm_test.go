@@ -35,7 +35,7 @@ func TestLostDeadLetterConfirmRequeuesOnce(t *testing.T) {
 		calls.Add(1)
 		return warren.Permanent(errors.New("bad"))
 	})
-	cons, err := client.NewConsumer(r, spec)
+	cons, err := client.NewConsumer(context.Background(), r, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestDeletedDeadLetterQueueLosesNothing(t *testing.T) {
 	r.HandleFunc("perm", func(context.Context, *warren.Message) error {
 		return warren.Permanent(errors.New("invalid order"))
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(2))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestDeletedWaitQueueLosesNothing(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(2), Retry(retry.Delays(delay)))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(2), WithRetry(retry.Delays(delay)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestQuorumSettlementTable(t *testing.T) {
 		requeues.Add(1)
 		return warren.Requeue(errors.New("not yet"))
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(4), RequeueLimit(3), Retry(retry.Delays(delay)))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(4), WithRequeueLimit(3), WithRetry(retry.Delays(delay)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestPublisherDeliveryCountCannotUnboundRequeue(t *testing.T) {
 		return warren.Requeue(errors.New("not yet"))
 	})
 	const limit = 3
-	cons, err := client.NewConsumer(r, spec, Workers(1), RequeueLimit(limit))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(1), WithRequeueLimit(limit))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestSpoofedOriginalRoutingKeyIsIgnored(t *testing.T) {
 		created.Add(1)
 		return nil
 	})
-	cons, err := client.NewConsumer(r, spec, Workers(1))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func TestSettlementTable(t *testing.T) {
 		return nil
 	})
 
-	cons, err := client.NewConsumer(r, spec, Workers(4), RequeueLimit(3))
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithWorkers(4), WithRequeueLimit(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +212,8 @@ func TestDelayedRetryThroughWaitQueues(t *testing.T) {
 		}
 		return nil
 	})
-	opts := []ConsumerOption{Workers(2), Retry(retry.Delays(delays...))}
-	cons, err := client.NewConsumer(r, spec, opts...)
+	opts := []ConsumerOption{WithWorkers(2), WithRetry(retry.Delays(delays...))}
+	cons, err := client.NewConsumer(context.Background(), r, spec, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestDelayedRetryThroughWaitQueues(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	cons2, err := client.NewConsumer(r, spec, opts...)
+	cons2, err := client.NewConsumer(context.Background(), r, spec, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestShutdownAbortRequeues(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	})
-	cons, err := client.NewConsumer(r, spec)
+	cons, err := client.NewConsumer(context.Background(), r, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,8 +47,8 @@ func TestBinary(t *testing.T) {
 	if out, code := shell("dlq", "replay", "--queue", f.queue); code != 0 || !strings.Contains(out, "replayed 1 message") {
 		t.Errorf("dlq replay: exit %d", code)
 	}
-	if f.depth(f.target) != 1 || f.depth(f.dlq) != 0 {
-		t.Errorf("after replay: target %d dlq %d", f.depth(f.target), f.depth(f.dlq))
+	if f.depthSoon(f.queue, 1) != 1 || f.depth(f.target) != 0 || f.depth(f.dlq) != 0 {
+		t.Errorf("after replay: work %d target %d dlq %d, want 1, 0, 0", f.depth(f.queue), f.depth(f.target), f.depth(f.dlq))
 	}
 	if out, code := shell("topology", "--service", "svc", "--routes", "Order.*"); code != 0 || !strings.Contains(out, "events.topic.exchange.queue.svc.dlq") {
 		t.Errorf("topology: exit %d", code)

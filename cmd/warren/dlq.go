@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
 	"github.com/warren-mq/warren/internal/redact"
 )
@@ -103,7 +104,7 @@ func runDLQ(ctx context.Context, e *env, args []string) int {
 			return usageError(e, fs, "--limit must be 0 (all) or more")
 		}
 		if !deadletter.IsQueueName(o.queue) {
-			o.queue = deadletter.QueueName(o.queue)
+			o.queue = warren.DeadLetterQueue(o.queue)
 		}
 		if s.name == "purge" && !o.yes && !o.dryRun && !e.terminal {
 			return usageError(e, fs, "stdin is not a terminal to confirm on: pass --yes to purge %s", o.queue)

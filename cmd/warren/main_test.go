@@ -48,7 +48,8 @@ func warrenIn(t *testing.T, e *env, args ...string) result {
 }
 
 // fixture is a work queue with a DLQ holding dead-lettered messages, and an
-// exchange with a target queue bound to "Order.*".
+// exchange with a target queue bound to "Order.*" (which a replay, going
+// back to the work queue only, must not reach).
 type fixture struct {
 	t                            *testing.T
 	ch                           *amqp.Channel
@@ -62,8 +63,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ch: ch, queue: brokertest.Name(t, "work"), exchange: brokertest.Name(t, "events"), target: brokertest.Name(t, "target")}
-	f.dlq = deadletter.QueueName(f.queue)
-	brokertest.DeleteQueues(t, f.queue, f.dlq, f.target)
+	f.dlq = warren.DeadLetterQueue(f.queue)
+	brokertest.DeleteQueues(t, f.queue, f.dlq, f.target, deadletter.ReplayQueue(f.queue))
 	brokertest.DeleteExchanges(t, f.exchange)
 	for _, q := range []string{f.queue, f.dlq, f.target} {
 		if _, err := ch.QueueDeclare(q, false, false, false, false, nil); err != nil {
@@ -89,6 +90,18 @@ func (f *fixture) deadLetter(id, key, reason string, err error) {
 	if perr != nil || !dc.Wait() {
 		f.t.Fatalf("publish %s: %v", id, perr)
 	}
+}
+
+// depthSoon waits up to 10 s for q to hold n messages (a replay reaches the
+// work queue through its replay queue, a moment after it is confirmed) and
+// returns its depth.
+func (f *fixture) depthSoon(q string, n int) int {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.depth(q) != n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return f.depth(q)
 }
 
 func (f *fixture) depth(q string) int {
@@ -280,8 +293,8 @@ func TestReplay(t *testing.T) {
 	if r.code != exitOK || !strings.HasSuffix(r.stdout, "replayed 1 message from "+f.dlq+"\n") || !strings.Contains(r.stdout, f.exchange+" Order.Paid") {
 		t.Fatalf("replay: %+v", r)
 	}
-	if f.depth(f.dlq) != 1 || f.depth(f.target) != 1 {
-		t.Fatalf("after replay: dlq %d target %d, want 1 and 1", f.depth(f.dlq), f.depth(f.target))
+	if f.depth(f.dlq) != 1 || f.depthSoon(f.queue, 1) != 1 || f.depth(f.target) != 0 {
+		t.Fatalf("after replay: dlq %d work %d target %d, want 1, 1 and 0", f.depth(f.dlq), f.depth(f.queue), f.depth(f.target))
 	}
 
 	r = warrenCmd(t, "dlq", "replay", "--queue", f.queue, "--json")
@@ -293,20 +306,23 @@ func TestReplay(t *testing.T) {
 	if r.code != exitOK || decode(r.stdout, &out) != nil || len(out.Replayed) != 1 || len(out.Failed) != 0 || out.Replayed[0]["message_id"] != "m1" {
 		t.Fatalf("replay --json: %+v", r)
 	}
-	if f.depth(f.dlq) != 0 || f.depth(f.target) != 2 {
-		t.Fatalf("after replay: dlq %d target %d, want 0 and 2", f.depth(f.dlq), f.depth(f.target))
+	if f.depth(f.dlq) != 0 || f.depthSoon(f.queue, 2) != 2 || f.depth(f.target) != 0 {
+		t.Fatalf("after replay: dlq %d work %d target %d, want 0, 2 and 0", f.depth(f.dlq), f.depth(f.queue), f.depth(f.target))
 	}
 }
 
-func TestReplayUnroutableFails(t *testing.T) {
+func TestReplayIntoMissingQueueFails(t *testing.T) {
 	f := newFixture(t)
-	f.deadLetter("lost", "Nobody.Listens.Here", warren.ReasonError, fmt.Errorf("x"))
+	f.deadLetter("lost", "Order.Created", warren.ReasonError, fmt.Errorf("x"))
+	if _, err := f.ch.QueueDelete(f.queue, false, false, false); err != nil {
+		t.Fatal(err)
+	}
 	r := warrenCmd(t, "dlq", "replay", "--queue", f.queue)
-	if r.code != exitFail || !strings.Contains(r.stdout, "FAILED") || !strings.Contains(r.stdout, "1 cannot be replayed and stays there") || !strings.Contains(r.stdout, "unroutable") || !strings.Contains(r.stderr, "not replayed") {
-		t.Fatalf("unroutable replay: %+v", r)
+	if r.code != exitFail || !strings.Contains(r.stdout, "FAILED") || !strings.Contains(r.stdout, "1 cannot be replayed and stays there") || !strings.Contains(r.stdout, "not found") || !strings.Contains(r.stderr, "not replayed") {
+		t.Fatalf("replay into a deleted queue: %+v", r)
 	}
 	if f.depth(f.dlq) != 1 {
-		t.Fatalf("the unroutable message left the DLQ: depth %d", f.depth(f.dlq))
+		t.Fatalf("the message left the DLQ: depth %d", f.depth(f.dlq))
 	}
 }
 

@@ -68,8 +68,8 @@ func run(ctx context.Context, url, name, addr string, serve, printSpans, keep bo
 	defer func() { _ = client.Close() }()
 
 	seen := &sightings{}
-	spec := rabbitmq.Stream(name, "demo")
-	cons, err := client.NewConsumer(newRouter(logger, m, seen), spec, rabbitmq.Retry(retry.Delays(retryDelay)))
+	spec := rabbitmq.TopicSpec(name, "demo")
+	cons, err := client.NewConsumer(context.Background(), newRouter(logger, m, seen), spec, rabbitmq.WithRetry(retry.Delays(retryDelay)))
 	if err != nil {
 		return err
 	}

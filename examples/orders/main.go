@@ -83,9 +83,9 @@ func run(stream string, keep bool) error {
 	}
 	defer orders.Close()
 	exchange := warren.Exchange{Name: warren.StreamExchange(stream), Kind: warren.KindTopic, Durable: true}
-	pub, err := orders.NewPublisher(ctx, exchange, rabbitmq.Routes(
-		rabbitmq.Route[OrderCreated]("Order.Created"),
-		rabbitmq.Route[OrderUpdated]("Order.Updated"),
+	pub, err := orders.NewPublisher(ctx, exchange, rabbitmq.WithTypeKeys(
+		rabbitmq.KeyFor[OrderCreated]("Order.Created"),
+		rabbitmq.KeyFor[OrderUpdated]("Order.Updated"),
 	))
 	if err != nil {
 		return err
@@ -139,7 +139,7 @@ func newService(ctx context.Context, url, stream, name string, log *printer, mou
 	r := warren.NewRouter()
 	r.Use(middleware.Recover)
 	mount(r, s)
-	s.consumer, err = client.NewConsumerContext(ctx, r, rabbitmq.Stream(stream, name), rabbitmq.Workers(4))
+	s.consumer, err = client.NewConsumer(ctx, r, rabbitmq.TopicSpec(stream, name), rabbitmq.WithWorkers(4))
 	if err != nil {
 		_ = client.Close()
 		return nil, err

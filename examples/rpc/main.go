@@ -148,7 +148,7 @@ func startPricing(ctx context.Context, url, name string) (*pricingService, error
 		}
 		return Price{SKU: q.SKU, Cents: cents}, nil
 	}))
-	cons, err := client.NewConsumerContext(ctx, r, rabbitmq.Requests(name), rabbitmq.Workers(4))
+	cons, err := client.NewConsumer(ctx, r, rabbitmq.Requests(name), rabbitmq.WithWorkers(4))
 	if err != nil {
 		_ = client.Close()
 		return nil, err

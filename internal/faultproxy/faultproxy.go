@@ -69,6 +69,22 @@ func (x *Proxy) LimitUpstream(t testing.TB, n int64) {
 	x.add(t, "limit", "upstream", &toxics.LimitDataToxic{Bytes: n})
 }
 
+// Stall stops all data in both directions, without closing anything (a
+// silent partition: no FIN, no RST), until Remove(t, "stall-up") and
+// Remove(t, "stall-down"), or Unstall.
+func (x *Proxy) Stall(t testing.TB) {
+	t.Helper()
+	x.add(t, "stall-up", "upstream", &toxics.TimeoutToxic{Timeout: 0})
+	x.add(t, "stall-down", "downstream", &toxics.TimeoutToxic{Timeout: 0})
+}
+
+// Unstall lets data through again after Stall.
+func (x *Proxy) Unstall(t testing.TB) {
+	t.Helper()
+	x.Remove(t, "stall-up")
+	x.Remove(t, "stall-down")
+}
+
 func (x *Proxy) add(t testing.TB, name, stream string, toxic toxics.Toxic) {
 	t.Helper()
 	js := fmt.Sprintf(`{"name":%q,"type":%q,"stream":%q,"toxicity":1,"attributes":%s}`, name, toxicType(toxic), stream, attributes(toxic))
@@ -89,6 +105,8 @@ func toxicType(toxic toxics.Toxic) string {
 	switch toxic.(type) {
 	case *toxics.LimitDataToxic:
 		return "limit_data"
+	case *toxics.TimeoutToxic:
+		return "timeout"
 	default:
 		panic(fmt.Sprintf("faultproxy: toxic %T not supported", toxic))
 	}
@@ -98,6 +116,8 @@ func attributes(toxic toxics.Toxic) string {
 	switch x := toxic.(type) {
 	case *toxics.LimitDataToxic:
 		return fmt.Sprintf(`{"bytes":%d}`, x.Bytes)
+	case *toxics.TimeoutToxic:
+		return fmt.Sprintf(`{"timeout":%d}`, x.Timeout)
 	default:
 		return "{}"
 	}

@@ -36,7 +36,7 @@ func dial(t *testing.T, url string, opts ...rabbitmq.Option) (*rabbitmq.Client, 
 // dead-letter queue and the wait queues of delays are deleted afterwards.
 func testSpec(t *testing.T, delays ...time.Duration) rabbitmq.Spec {
 	t.Helper()
-	spec := rabbitmq.Stream(brokertest.Name(t, "stream"), "consumer")
+	spec := rabbitmq.TopicSpec(brokertest.Name(t, "stream"), "consumer")
 	queues := []string{spec.Queue.Name, warren.DeadLetterQueue(spec.Queue.Name)}
 	for _, d := range delays {
 		queues = append(queues, warren.WaitQueue(spec.Queue.Name, d))
@@ -50,7 +50,7 @@ func testSpec(t *testing.T, delays ...time.Duration) rabbitmq.Spec {
 // ends; the returned function does so earlier and returns Run's error.
 func run(t *testing.T, c *rabbitmq.Client, r *warren.Router, spec rabbitmq.Spec, opts ...rabbitmq.ConsumerOption) (stop func() error) {
 	t.Helper()
-	cons, err := c.NewConsumer(r, spec, opts...)
+	cons, err := c.NewConsumer(context.Background(), r, spec, opts...)
 	if err != nil {
 		t.Fatalf("new consumer: %v", err)
 	}

@@ -55,7 +55,7 @@ func TestMetricsAfterMixedRun(t *testing.T) {
 	client, name := dial(t, brokertest.Require(t), rabbitmq.WithObserver(warren.Observers{m, logging.NewObserver(zap.New(core))}))
 	spec := testSpec(t, delay)
 	q, ex := spec.Queue.Name, spec.Exchange.Name
-	run(t, client, mixedRouter(m.Middleware()), spec, rabbitmq.Retry(retry.Delays(delay)))
+	run(t, client, mixedRouter(m.Middleware()), spec, rabbitmq.WithRetry(retry.Delays(delay)))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

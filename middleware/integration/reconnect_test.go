@@ -86,7 +86,7 @@ func TestMetricsAcrossReconnect(t *testing.T) {
 			return ctx.Err()
 		}
 	})
-	run(t, client, r, spec, rabbitmq.Workers(workers), rabbitmq.Retry(retry.Delays(delay)))
+	run(t, client, r, spec, rabbitmq.WithWorkers(workers), rabbitmq.WithRetry(retry.Delays(delay)))
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -43,7 +43,7 @@ func testTraceSurvivesRetry(t *testing.T, wiring func(*tracer) rabbitmq.Option) 
 	r.HandleFunc("Order.Bad", func(context.Context, *warren.Message) error {
 		return warren.Permanent(errors.New("bad: always fails"))
 	})
-	run(t, client, r, spec, rabbitmq.Retry(retry.Delays(delay)))
+	run(t, client, r, spec, rabbitmq.WithRetry(retry.Delays(delay)))
 
 	ctx, root := tr.tp.Tracer("checkout").Start(context.Background(), "checkout")
 	publish(ctx, t, client.Publisher(), spec.Exchange.Name, "Order.Flaky", "flaky-1")

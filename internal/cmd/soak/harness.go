@@ -40,7 +40,7 @@ type harness struct {
 }
 
 func newHarness(ctx context.Context, cfg config, name string) (*harness, error) {
-	h := &harness{cfg: cfg, name: name, spec: rabbitmq.Stream(name, "soak"), tr: newTracker(), obs: &observer{},
+	h := &harness{cfg: cfg, name: name, spec: rabbitmq.TopicSpec(name, "soak"), tr: newTracker(), obs: &observer{},
 		runErr: make(chan error, 1), dead: map[uint64]int{}, reasons: map[string]int{}}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -53,8 +53,8 @@ func newHarness(ctx context.Context, cfg config, name string) (*harness, error) 
 	r := warren.NewRouter()
 	r.Use(middleware.Recover, middleware.Timeout(10*time.Second))
 	r.HandleFunc(routingKey, h.handle)
-	h.cons, err = client.NewConsumerContext(dctx, r, h.spec, rabbitmq.Workers(cfg.workers),
-		rabbitmq.Prefetch(cfg.prefetch), rabbitmq.Retry(retry.Delays(cfg.delays...)))
+	h.cons, err = client.NewConsumer(dctx, r, h.spec, rabbitmq.WithWorkers(cfg.workers),
+		rabbitmq.WithPrefetch(cfg.prefetch), rabbitmq.WithRetry(retry.Delays(cfg.delays...)))
 	if err != nil {
 		_ = client.Close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/confirm"
 )
 
 // session returns the requester's open session, opening one if there is
@@ -55,14 +56,11 @@ func (r *Requester) open(ctx context.Context) (*replySession, error) {
 		_ = ch.Close()
 		return nil, fmt.Errorf("warren/rabbitmq: requester: %s: %w", what, err)
 	}
-	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
-	// Unbuffered and read by one goroutine: a return is seen before the
-	// confirm of the same message.
-	confirms := ch.NotifyPublish(make(chan amqp.Confirmation))
-	returns := ch.NotifyReturn(make(chan amqp.Return))
 	if err := ch.Confirm(false); err != nil {
 		return fail("enable publisher confirms", err)
 	}
+	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
+	tracker := confirm.Watch(ch, &r.wg, ErrRequestLost)
 	replyTo := warren.DirectReplyTo
 	if r.cfg.replyQueue {
 		q, err := ch.QueueDeclare("", false, true, true, false, nil)
@@ -71,12 +69,12 @@ func (r *Requester) open(ctx context.Context) (*replySession, error) {
 		}
 		replyTo = q.Name
 	}
-	tag := fmt.Sprintf("%s.requester.%s", r.client.Name(), newMessageID())
+	tag := fmt.Sprintf("%s.requester.%s", r.client.Name(), warren.NewMessageID())
 	deliveries, err := ch.Consume(replyTo, tag, true, r.cfg.replyQueue, false, false, nil)
 	if err != nil {
 		return fail("consume replies from "+replyTo, err)
 	}
-	s := newReplySession(ch, replyTo, func() { r.dropped.Add(1) })
+	s := newReplySession(ch, tracker, replyTo, func() { r.dropped.Add(1) })
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -88,7 +86,7 @@ func (r *Requester) open(ctx context.Context) (*replySession, error) {
 	r.mu.Unlock()
 	go func() {
 		defer r.wg.Done()
-		s.listen(&r.wg, deliveries, confirms, returns, closes)
+		s.listen(deliveries, closes)
 		// A channel closed by the broker may mean an exchange is gone:
 		// check again before the next request to each service.
 		r.known.Clear()

@@ -72,7 +72,7 @@ type describeOptionFunc func(*Description)
 func (f describeOptionFunc) applyDescribe(d *Description) { f(d) }
 
 // WithSend records that the service publishes T to exchange with key, as
-// a publisher route (rabbitmq.Route[T]) does.
+// a publisher route (rabbitmq.KeyFor[T]) does.
 func WithSend[T any](exchange, key string) DescribeOption {
 	return describeOptionFunc(func(d *Description) {
 		d.Sends = append(d.Sends, Send{Exchange: exchange, Key: key, Payload: SchemaOf(reflect.TypeFor[T]())})

@@ -34,8 +34,8 @@ func BenchmarkPartitioned(b *testing.B) {
 			brokertest.DeleteQueues(b, spec.Queue.Name, warren.DeadLetterQueue(spec.Queue.Name))
 			brokertest.DeleteExchanges(b, spec.Exchange.Name)
 			client := benchClient(b, "single")
-			c, err := client.NewConsumerContext(ctx, countingRouter(handled), spec,
-				rabbitmq.Workers(8), rabbitmq.OrderBy(func(m *warren.Message) string { return m.RoutingKey }))
+			c, err := client.NewConsumer(ctx, countingRouter(handled), spec,
+				rabbitmq.WithWorkers(8), rabbitmq.WithOrderBy(func(m *warren.Message) string { return m.RoutingKey }))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -70,15 +70,15 @@ func New(ctx context.Context, client *rabbitmq.Client, router *warren.Router, l 
 
 func (c *Consumer) newPartitionConsumer(ctx context.Context, i int) (*rabbitmq.Consumer, error) {
 	cfg := c.cfg
-	copts := []rabbitmq.ConsumerOption{rabbitmq.Workers(cfg.lanes), rabbitmq.Prefetch(cfg.prefetch)}
+	copts := []rabbitmq.ConsumerOption{rabbitmq.WithWorkers(cfg.lanes), rabbitmq.WithPrefetch(cfg.prefetch)}
 	if cfg.lanes > 1 {
-		copts = append(copts, rabbitmq.OrderBy(cfg.laneKey))
+		copts = append(copts, rabbitmq.WithOrderBy(cfg.laneKey))
 	}
 	if cfg.delayed != nil {
-		copts = append(copts, rabbitmq.Retry(*cfg.delayed))
+		copts = append(copts, rabbitmq.WithRetry(*cfg.delayed))
 	}
 	copts = append(copts, cfg.extra...)
-	return c.client.NewConsumerContext(ctx, c.inner, rabbitmq.Spec{Queue: c.layout.PartitionQueue(i)}, copts...)
+	return c.client.NewConsumer(ctx, c.inner, rabbitmq.Spec{Queue: c.layout.PartitionQueue(i)}, copts...)
 }
 
 func (cfg *config) waitDelays() []time.Duration {

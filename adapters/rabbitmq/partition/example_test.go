@@ -50,7 +50,7 @@ func ExampleNew() {
 	go func() { _ = c.Run(ctx) }()
 
 	// Publishers set the key from the message:
-	pub, _ := client.NewPublisher(ctx, layout.Exchange, rabbitmq.Routes(rabbitmq.Route[OrderPlaced]("Order.Placed")))
+	pub, _ := client.NewPublisher(ctx, layout.Exchange, rabbitmq.WithTypeKeys(rabbitmq.KeyFor[OrderPlaced]("Order.Placed")))
 	order := OrderPlaced{CustomerID: "c-42"}
 	_ = pub.Send(ctx, order, byCustomer.Set(order))
 }

@@ -69,7 +69,7 @@ func TestKeyHeaderPicksThePartition(t *testing.T) {
 		}
 	}()
 
-	pub, err := client.NewPublisher(ctx, layout.Exchange, rabbitmq.Routes(rabbitmq.Route[orderPlaced]("Order.Placed")))
+	pub, err := client.NewPublisher(ctx, layout.Exchange, rabbitmq.WithTypeKeys(rabbitmq.KeyFor[orderPlaced]("Order.Placed")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ LONG_FUZZTIME   ?= 5m
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos soak bench demo lint tidy cluster cluster-down cluster-test interop
+.PHONY: all broker test test-short fuzz-short fuzz chaos soak bench demo lint tidy cluster cluster-down cluster-test
 
 all: lint test
 
@@ -86,8 +86,3 @@ cluster-down:
 ## survives its leader's node stopping); leaves the cluster up
 cluster-test: cluster
 	cd interop && $(GO) test -race -count=1 -tags cluster -run '^TestCluster' -v ./cluster/
-
-## interop: warren against a goamqp peer (its protocol, written from goamqp's
-## source) on the default broker
-interop: broker
-	cd interop && $(GO) vet ./... && $(GO) test -race -count=1 ./...

@@ -10,7 +10,7 @@ LONG_FUZZTIME   ?= 5m
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples lint tidy
+.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples lint tidy cluster cluster-down cluster-test
 
 all: lint test
 
@@ -88,3 +88,17 @@ lint:
 
 tidy:
 	$(GO) mod tidy
+
+## cluster: a 3-node RabbitMQ cluster beside the default broker
+## (c1..c3@localhost, AMQP on 127.0.0.1:5681-5683); returns at once when up
+cluster:
+	@scripts/cluster.sh up
+
+## cluster-down: stop the cluster's nodes and wipe their data
+cluster-down:
+	@scripts/cluster.sh down
+
+## cluster-test: start the cluster and check it (3 nodes, a quorum queue
+## survives its leader's node stopping); leaves the cluster up
+cluster-test: cluster
+	cd interop && $(GO) test -race -count=1 -tags cluster -run '^TestCluster' -v ./cluster/

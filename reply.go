@@ -3,6 +3,7 @@ package warren
 import (
 	"context"
 	"errors"
+	"github.com/warren-mq/warren/internal/redact"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -31,7 +32,7 @@ func Reply(ctx context.Context, msg *Message, reply amqp.Publishing) error {
 func ReplyError(ctx context.Context, msg *Message, err error) error {
 	text, code := "unknown error", CodeError
 	if err != nil {
-		text, code = err.Error(), ErrorCodeOf(err)
+		text, code = redact.Text(err.Error()), ErrorCodeOf(err)
 	}
 	return Reply(ctx, msg, amqp.Publishing{
 		Headers: amqp.Table{

@@ -213,3 +213,22 @@ func TestReplyErrorWithoutReplyToOrError(t *testing.T) {
 		t.Fatalf("nil error: code %q", code)
 	}
 }
+
+// TestReplyErrorHidesCredentials: an error reply is text leaving the
+// process, so a URL password or a password= pair in the handler's error
+// never reaches the caller's x-warren-error.
+func TestReplyErrorHidesCredentials(t *testing.T) {
+	rec := warrentest.NewRecorder()
+	ctx := warren.ContextWithPublisher(context.Background(), rec)
+	cause := errors.New("query postgres://app:s3cret@db/orders failed; dsn password=hunter2")
+	if err := warren.ReplyError(ctx, request(`{}`), cause); err != nil {
+		t.Fatal(err)
+	}
+	text, _, _ := errorReplyOf(t, rec)
+	if strings.Contains(text, "s3cret") || strings.Contains(text, "hunter2") {
+		t.Fatalf("x-warren-error %q carries a credential", text)
+	}
+	if !strings.Contains(text, "postgres://app:xxxxx@db/orders") {
+		t.Fatalf("x-warren-error %q lost the redacted URL", text)
+	}
+}

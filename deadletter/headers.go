@@ -89,7 +89,7 @@ func annotate(h amqp.Table, msg *warren.Message, err error, now time.Time) amqp.
 	}
 	if err != nil {
 		// Errors quote URLs; a password in one must not land in the DLQ.
-		h[warren.HeaderExceptionMessage] = warren.BoundedString(redact.URLs(err.Error()), warren.MaxHeaderValue)
+		h[warren.HeaderExceptionMessage] = warren.BoundedString(redact.Text(err.Error()), warren.MaxHeaderValue)
 	} else {
 		delete(h, warren.HeaderExceptionMessage)
 	}

@@ -83,7 +83,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 	select {
 	case r := <-res:
 		if r.err != nil {
-			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.URLs(c.url), c.name, r.err)
+			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.Text(c.url), c.name, r.err)
 		}
 		return r.conn, nil
 	case <-ctx.Done():
@@ -92,7 +92,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 				_ = r.conn.Close()
 			}
 		}()
-		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.URLs(c.url), c.name, ctx.Err())
+		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.Text(c.url), c.name, ctx.Err())
 	}
 }
 

@@ -45,7 +45,7 @@ func describeFlags(name string) (*flag.FlagSet, *describeOptions) {
 	check := ""
 	if name == "topology" {
 		fs.BoolVar(&o.check, "check", false, "compare with what the broker has (exit 1 on drift)")
-		fs.StringVar(&o.url, "url", "", "with --check: broker `URL` (default $AMQP_URL, else "+redact.URLs(defaultURL)+")")
+		fs.StringVar(&o.url, "url", "", "with --check: broker `URL` (default $AMQP_URL, else "+redact.Text(defaultURL)+")")
 		fs.StringVar(&o.mgmt, "management", "", "with --check: management API `URL` (default http://<broker host>:15672; off: passive declares only)")
 		check = " [--check [--url U] [--management M]]"
 	}

@@ -39,7 +39,7 @@ var dlqSubs = []struct {
 }{
 	{"list", "one line per message: id, reason, attempt, time, origin, error", 100, false, dlqList},
 	{"show", "messages in full: headers, stack trace, body", 10, false, dlqShow},
-	{"replay", "republish messages to their original exchange and routing key", 0, true, dlqReplay},
+	{"replay", "send messages back to the queue that failed them (through <queue>.retry.replay; dispatched by their original routing key)", 0, true, dlqReplay},
 	{"purge", "delete every message", -1, true, dlqPurge},
 }
 
@@ -76,7 +76,7 @@ func runDLQ(ctx context.Context, e *env, args []string) int {
 			fs.PrintDefaults()
 		}
 		fs.StringVar(&o.queue, "queue", "", "the work `queue` (its dead-letter queue is <queue>.dlq), or a dead-letter queue (required)")
-		fs.StringVar(&o.url, "url", "", "broker `URL` (default $AMQP_URL, else "+redact.URLs(defaultURL)+")")
+		fs.StringVar(&o.url, "url", "", "broker `URL` (default $AMQP_URL, else "+redact.Text(defaultURL)+")")
 		fs.BoolVar(&o.json, "json", false, "print JSON instead of text")
 		if s.name != "purge" {
 			fs.IntVar(&o.limit, "limit", s.limit, "at most `N` messages (0: all)")

@@ -56,7 +56,7 @@ func (m *management) available(ctx context.Context) (bool, string) {
 			Version string `json:"rabbitmq_version"`
 		}
 		if err := m.get(ctx, "/api/overview", &overview); err != nil {
-			m.offWhy = fmt.Sprintf("the management API at %s cannot be read (%s)", redact.URLs(m.base), message(err))
+			m.offWhy = fmt.Sprintf("the management API at %s cannot be read (%s)", redact.Text(m.base), message(err))
 		}
 	})
 	return m.offWhy == "", m.offWhy

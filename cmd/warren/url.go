@@ -41,7 +41,7 @@ func dial(url, name string) (*amqp.Connection, amqp.URI, error) {
 		Dial:       amqp.DefaultDial(10 * time.Second),
 	})
 	if err != nil {
-		return nil, u, fmt.Errorf("cannot connect to %s: %s", redact.URLs(url), scrub(err.Error(), u.Password))
+		return nil, u, fmt.Errorf("cannot connect to %s: %s", redact.Text(url), scrub(err.Error(), u.Password))
 	}
 	return conn, u, nil
 }

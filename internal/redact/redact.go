@@ -1,6 +1,6 @@
 // Package redact is warren's one rule for hiding credentials in text that
 // leaves the process: log lines, span status and events, metric labels,
-// message headers. Text applies the whole rule; URLs is its URL half.
+// message headers. Text applies the whole rule.
 package redact
 
 import "strings"
@@ -16,7 +16,7 @@ var Keys = []string{"password", "passwd", "pwd", "secret", "token", "apikey", "a
 // Text returns s with every credential it recognises replaced by Mask:
 //
 //   - the password of every URL ("scheme://user:pass@host" becomes
-//     "scheme://user:xxxxx@host"), as URLs does;
+//     "scheme://user:xxxxx@host");
 //   - the value of every "key=value" pair whose key ends with one of Keys
 //     ("password=s3cret" becomes "password=xxxxx"); the value runs to the
 //     next space, quote, '&', ';', ',' or ')' (a quoted value, to its
@@ -26,7 +26,7 @@ var Keys = []string{"password", "passwd", "pwd", "secret", "token", "apikey", "a
 // not recognised. Text that holds neither "://" nor such a pair is returned
 // as it is, without allocating.
 func Text(s string) string {
-	s = URLs(s)
+	s = urls(s)
 	first := pairAt(s, 0)
 	if first < 0 {
 		return s
@@ -81,10 +81,10 @@ func valueEnd(s string, i int) int {
 	return len(s)
 }
 
-// URLs returns s with the password of every URL in it ("scheme://user:pass@host")
+// urls returns s with the password of every URL in it ("scheme://user:pass@host")
 // replaced by Mask. Text without "://" is returned as it is, without
-// allocating. Text applies URLs and more; new code calls Text.
-func URLs(s string) string {
+// allocating. It is the URL half of Text.
+func urls(s string) string {
 	if !strings.Contains(s, "://") {
 		return s // the common case: no allocation
 	}

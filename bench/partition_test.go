@@ -12,7 +12,7 @@ import (
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
 	rpart "github.com/warren-mq/warren/adapters/rabbitmq/partition"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 	"github.com/warren-mq/warren/partition"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
-	"github.com/warren-mq/warren/internal/fuzztable"
+	"github.com/warren-mq/warren/internal/testsupport/fuzztable"
 )
 
 // warrenHeaders are the headers Headers and RetryHeaders write; every

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // deadline bounds one run of one example.

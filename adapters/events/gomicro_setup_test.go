@@ -9,7 +9,7 @@ import (
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/events"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // The warren side of gomicro_scenario_test.go: the constructors it calls,

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // TestHungTagKeepsTrackerBounded is defect 7 of issue 11: with the first

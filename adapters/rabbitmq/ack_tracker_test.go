@@ -10,7 +10,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // fillQueue declares a fresh queue and puts n messages in it, bodies 0..n-1.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // TestBrokerMemoryAlarmBlocksPublishersNotConsumers raises a memory alarm

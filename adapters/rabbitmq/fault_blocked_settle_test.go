@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // TestBrokerBlockedSettlementWaits is defect 3 of issue 11: while a memory

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // brokerEnv reads a rabbit application variable with rabbitmqctl eval and

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
-	"github.com/warren-mq/warren/internal/faultproxy"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/faultproxy"
 )
 
 // TestCutDuringRedeclareIsRetried is defect 5 of issue 11: a connection

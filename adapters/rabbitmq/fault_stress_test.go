@@ -15,8 +15,8 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
-	"github.com/warren-mq/warren/internal/faultproxy"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/faultproxy"
 	"github.com/warren-mq/warren/retry"
 )
 

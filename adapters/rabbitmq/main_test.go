@@ -11,7 +11,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 func TestMain(m *testing.M) {

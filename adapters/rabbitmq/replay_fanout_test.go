@@ -9,7 +9,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/deadletter"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // TestReplayReachesOnlyTheFailedQueue (defect 9): two services consume the

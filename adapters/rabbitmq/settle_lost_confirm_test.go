@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // TestLostDeadLetterConfirmRequeuesOnce loses the confirm of the first

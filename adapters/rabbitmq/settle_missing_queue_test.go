@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 	"github.com/warren-mq/warren/retry"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // TestBinary builds the warren command and runs it as a user would, from a

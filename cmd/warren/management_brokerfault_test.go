@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // requireManagement enables the rabbitmq_management plugin for the test

@@ -10,7 +10,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

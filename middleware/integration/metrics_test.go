@@ -15,7 +15,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 	"github.com/warren-mq/warren/middleware/logging"
 	"github.com/warren-mq/warren/middleware/metrics"
 	"github.com/warren-mq/warren/retry"

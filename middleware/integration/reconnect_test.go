@@ -12,7 +12,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 	"github.com/warren-mq/warren/middleware/metrics"
 	"github.com/warren-mq/warren/retry"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 	part "github.com/warren-mq/warren/partition"
 )
 

@@ -8,7 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/warren-mq/warren/adapters/rabbitmq"
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

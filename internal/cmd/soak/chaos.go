@@ -3,7 +3,7 @@ package main
 import (
 	"time"
 
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // closeConnections closes, from the broker side, the connections whose

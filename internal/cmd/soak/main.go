@@ -24,7 +24,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/warren-mq/warren/internal/brokertest"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 // config is the soak's command line.

@@ -10,8 +10,8 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
 
-	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 	"github.com/warren-mq/warren/internal/confirm"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -18,8 +18,8 @@ type Client struct {
 	cfg       *config
 	consume   *connection
 	publish   *connection
-	pool      *publishPool // handler and application publishes
-	copies    *publishPool // settlement copies (retry, dead letter), on channels of their own
+	channels  *confirmChannels // handler and application publishes
+	copies    *confirmChannels // settlement copies (retry, dead letter), on channels of their own
 	publisher *Publisher
 
 	mu        sync.Mutex
@@ -53,12 +53,12 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.pool = newPublishPool(c.publish, cfg.publishChannels, cfg)
+	c.channels = newConfirmChannels(c.publish, cfg.publishChannels, cfg)
 	// A handler's bad publish (to a missing exchange, say) makes the broker
 	// close the channel it went out on, failing every confirm pending
 	// there; settlement copies must not share that fate.
-	c.copies = newPublishPool(c.publish, cfg.publishChannels, cfg)
-	c.publisher = &Publisher{pool: c.pool, codec: warren.JSON, keys: map[reflectType]string{}}
+	c.copies = newConfirmChannels(c.publish, cfg.publishChannels, cfg)
+	c.publisher = &Publisher{channels: c.channels, codec: warren.JSON, keys: map[reflectType]string{}}
 	return c, nil
 }
 
@@ -81,7 +81,7 @@ func (c *Client) NewPublisher(ctx context.Context, exchange warren.Exchange, opt
 			return nil, err
 		}
 	}
-	p := &Publisher{pool: c.pool, exchange: exchange.Name, codec: warren.JSON, keys: map[reflectType]string{}}
+	p := &Publisher{channels: c.channels, exchange: exchange.Name, codec: warren.JSON, keys: map[reflectType]string{}}
 	for _, o := range opts {
 		o.applyPublisher(p)
 	}
@@ -141,7 +141,7 @@ func (c *Client) Close() error {
 		errs = append(errs, c.publish.close())
 	}
 	errs = append(errs, c.consume.close())
-	c.pool.wait()
+	c.channels.wait()
 	c.copies.wait()
 	return errors.Join(errs...)
 }

@@ -20,8 +20,8 @@ import (
 // WithMissingQueueAttempts tries. Connection and channel closures and timeouts
 // during declaration are retried with backoff.
 func (c *Consumer) consumeLoop() error {
-	bo := c.client.cfg.newBackoff()
-	restarts := c.client.cfg.newRestartBackoff()
+	bo := c.newBackoff()
+	restarts := c.newRestartBackoff()
 	missing := 0
 	for {
 		cc, deliveries, err := c.open()
@@ -64,7 +64,7 @@ func (c *Consumer) consumeLoop() error {
 		// finish; their settlements are dropped and the broker redelivers.
 		c.channelLost(cc)
 		cc.abandon()
-		if time.Since(started) >= healthySession {
+		if time.Since(started) >= healthyChannelAge {
 			bo.Reset()
 			restarts.Reset()
 			continue
@@ -75,7 +75,7 @@ func (c *Consumer) consumeLoop() error {
 		// so that it cannot become a hot loop (docs/RELIABILITY.md).
 		wait := restarts.NextBackOff()
 		if wait == backoff.Stop {
-			wait = c.client.cfg.maxInterval
+			wait = c.maxBackoff
 		}
 		select {
 		case <-time.After(wait):

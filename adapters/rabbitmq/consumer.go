@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
@@ -15,18 +16,23 @@ import (
 
 var errNotRunning = errors.New("warren/rabbitmq: consumer is not running")
 
-// Consumer serves one queue through a warren.Router with a pool of
+// Consumer serves one queue through a warren.Router with a set of
 // workers, and settles every delivery by the handler's result (see
 // warren.OutcomeOf): acks coalesced, nacks at once, dead-letters and
 // delayed retries republished and confirmed before the ack. It survives
 // lost connections and channels by itself.
 type Consumer struct {
 	client   *Client
-	spec     Spec
-	cfg      *consumerConfig
-	topology warren.Topology
-	tag      string
-	proc     *processor
+	observer warren.Observer // the client's observer
+	// newBackoff paces reopening a lost channel, newRestartBackoff the
+	// restarts of one that keeps dying young (the client's WithReconnect).
+	newBackoff, newRestartBackoff func() backoff.BackOff
+	maxBackoff                    time.Duration // the longest wait of either
+	spec                          Spec
+	cfg                           *consumerConfig
+	topology                      warren.Topology
+	tag                           string
+	proc                          *processor
 
 	prefetch        atomic.Int64
 	prefetchChanged chan struct{}
@@ -65,13 +71,17 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 	}
 	t = quorumDeadLettering(t)
 	cons := &Consumer{
-		client:   c,
-		spec:     spec,
-		cfg:      cfg,
-		topology: t,
-		tag:      fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, warren.NewMessageID()),
-		stop:     make(chan struct{}),
-		deadline: make(chan time.Time, 1),
+		client:            c,
+		observer:          c.cfg.observer,
+		newBackoff:        c.cfg.newBackoff,
+		newRestartBackoff: c.cfg.newRestartBackoff,
+		maxBackoff:        c.cfg.maxInterval,
+		spec:              spec,
+		cfg:               cfg,
+		topology:          t,
+		tag:               fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, warren.NewMessageID()),
+		stop:              make(chan struct{}),
+		deadline:          make(chan time.Time, 1),
 		proc: &processor{
 			router:        router,
 			observer:      c.cfg.observer,
@@ -157,7 +167,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}()
 
 	base := warren.ContextWithPublisher(context.Background(), c.client.publisher)
-	base = warren.ContextWithObserver(base, c.client.cfg.observer)
+	base = warren.ContextWithObserver(base, c.observer)
 	c.workers = newWorkers(base, c.proc, c.cfg.workers, c.cfg.orderBy, c.stop)
 	err := c.consumeLoop()
 	c.runErr = err
@@ -215,9 +225,9 @@ func (c *Consumer) finish(cc *consumeChannel, deadline time.Time) error {
 	return err
 }
 
-// healthySession is how long a consuming channel must have lived for its
+// healthyChannelAge is how long a consuming channel must have lived for its
 // loss to count as a fresh failure rather than a repeat.
-const healthySession = 5 * time.Second
+const healthyChannelAge = 5 * time.Second
 
 var errStopping = errors.New("stopping")
 

@@ -57,7 +57,7 @@ type ConsumerEvent struct {
 
 // observeConsumer hands e to the observer if it is a ConsumerObserver.
 func (c *Consumer) observeConsumer(e ConsumerEvent) {
-	if o, ok := c.client.cfg.observer.(ConsumerObserver); ok {
+	if o, ok := c.observer.(ConsumerObserver); ok {
 		o.ObserveConsumer(e)
 	}
 }

@@ -58,6 +58,15 @@ func (c *config) newBackoff() backoff.BackOff {
 	return b
 }
 
+// wrapPublish wraps send in the client's publish middleware (WithPublishMiddleware),
+// the first one outermost.
+func (c *config) wrapPublish(send warren.Publisher) warren.Publisher {
+	for i := len(c.publishWrappers) - 1; i >= 0; i-- {
+		send = c.publishWrappers[i](send)
+	}
+	return send
+}
+
 // newRestartBackoff paces the restarts of a consumer whose channel keeps
 // dying soon after it starts: it doubles from twice the initial interval up
 // to the maximum.

@@ -15,7 +15,7 @@ import (
 type processor struct {
 	router        *warren.Router
 	observer      warren.Observer
-	copies        *publishPool // where dead-letter and retry copies are published
+	copies        *confirmChannels // where dead-letter and retry copies are published
 	policy        retry.Policy
 	requeueLimit  int
 	requeues      *requeueCounter

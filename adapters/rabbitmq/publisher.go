@@ -24,15 +24,15 @@ import (
 // caller's context; it never reports success for a message the broker did
 // not confirm.
 type Publisher struct {
-	pool     *publishPool
+	channels *confirmChannels
 	exchange string
 	codec    warren.Codec
 	keys     map[reflectType]string // routing key by type, for Send
 }
 
-// publishPool is the client's set of confirm channels, shared by every
+// confirmChannels is the client's set of confirm channels, shared by every
 // Publisher of the client.
-type publishPool struct {
+type confirmChannels struct {
 	conn     *connection
 	observer warren.Observer
 	send     warren.Publisher // confirmAndWait wrapped in the client's publish middleware
@@ -41,21 +41,17 @@ type publishPool struct {
 	wg       sync.WaitGroup
 }
 
-func newPublishPool(conn *connection, n int, cfg *config) *publishPool {
-	p := &publishPool{conn: conn, observer: cfg.observer}
+func newConfirmChannels(conn *connection, n int, cfg *config) *confirmChannels {
+	p := &confirmChannels{conn: conn, observer: cfg.observer}
 	for i := 0; i < n; i++ {
 		p.chans = append(p.chans, &confirmChannel{conn: conn, wg: &p.wg})
 	}
-	var send warren.Publisher = warren.PublisherFunc(p.publishAndWait)
-	for i := len(cfg.publishWrappers) - 1; i >= 0; i-- {
-		send = cfg.publishWrappers[i](send)
-	}
-	p.send = send
+	p.send = cfg.wrapPublish(warren.PublisherFunc(p.publishAndWait))
 	return p
 }
 
 // publishAndWait publishes on the next channel and waits for the confirm.
-func (p *publishPool) publishAndWait(ctx context.Context, msg *warren.Publishing) error {
+func (p *confirmChannels) publishAndWait(ctx context.Context, msg *warren.Publishing) error {
 	start := time.Now()
 	conf, err := p.publishDeferred(ctx, msg)
 	if err == nil {
@@ -67,7 +63,7 @@ func (p *publishPool) publishAndWait(ctx context.Context, msg *warren.Publishing
 	return err
 }
 
-func (p *publishPool) publishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
+func (p *confirmChannels) publishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
 	if err := checkKey(msg.RoutingKey); err != nil {
 		return nil, err
 	}
@@ -79,11 +75,11 @@ func (p *publishPool) publishDeferred(ctx context.Context, msg *warren.Publishin
 	return cc.publish(ctx, msg)
 }
 
-// wait waits for the pool's listeners, which end when their channels close
-// with the connection. Channels are not closed one by one: a publisher
+// wait waits for the channels' listeners, which end when their channels
+// close with the connection. Channels are not closed one by one: a publisher
 // stuck in a write to a connection the broker blocked holds its channel,
 // and a channel close would wait behind it.
-func (p *publishPool) wait() { p.wg.Wait() }
+func (p *confirmChannels) wait() { p.wg.Wait() }
 
 // PublisherOption configures a Publisher made by Client.NewPublisher.
 type PublisherOption interface{ applyPublisher(*Publisher) }
@@ -154,7 +150,7 @@ func (p *Publisher) Send(ctx context.Context, v any, opts ...func(*amqp.Publishi
 // retries and dead-letters go through it. It fills in defaults in msg
 // (message id, timestamp, persistence).
 func (p *Publisher) Publish(ctx context.Context, msg *warren.Publishing) error {
-	return p.pool.send.Publish(ctx, msg)
+	return p.channels.send.Publish(ctx, msg)
 }
 
 // PublishDeferred sends msg and returns without waiting for the confirm,
@@ -162,7 +158,7 @@ func (p *Publisher) Publish(ctx context.Context, msg *warren.Publishing) error {
 // before treating the message as sent. It bypasses the client's publish
 // middleware and observer: it is the raw, fast path.
 func (p *Publisher) PublishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
-	return p.pool.publishDeferred(ctx, msg)
+	return p.channels.publishDeferred(ctx, msg)
 }
 
 // checkKey refuses a routing key AMQP cannot carry: amqp091-go would write

@@ -37,9 +37,12 @@ var ErrRequesterClosed = errors.New("warren/rabbitmq: requester closed")
 // nobody asked for, is dropped and counted (Dropped); it never reaches
 // another caller.
 type Requester struct {
-	client *Client
-	cfg    *requesterConfig
-	known  sync.Map // request exchanges known to exist
+	client      *Client
+	cfg         *requesterConfig
+	conn        *connection                             // the client's publishing connection
+	observer    warren.Observer                         // the client's observer
+	wrapPublish func(warren.Publisher) warren.Publisher // the client's publish middleware
+	known       sync.Map                                // request exchanges known to exist
 
 	opening chan struct{} // one slot: who holds it opens the channel
 	mu      sync.Mutex
@@ -58,7 +61,10 @@ func (c *Client) NewRequester(opts ...RequesterOption) *Requester {
 	for _, o := range opts {
 		o.applyRequester(cfg)
 	}
-	return &Requester{client: c, cfg: cfg, opening: make(chan struct{}, 1)}
+	return &Requester{
+		client: c, cfg: cfg, conn: c.publish, observer: c.cfg.observer, wrapPublish: c.cfg.wrapPublish,
+		opening: make(chan struct{}, 1),
+	}
 }
 
 // Request sends p to service's request exchange with route as routing key
@@ -120,14 +126,12 @@ func (r *Requester) request(ctx context.Context, service, route string, p amqp.P
 		if err == nil {
 			err = s.waitConfirm(ctx, c)
 		}
-		r.client.cfg.observer.ObservePublish(warren.PublishEvent{
+		r.observer.ObservePublish(warren.PublishEvent{
 			Exchange: msg.Exchange, RoutingKey: msg.RoutingKey, Duration: time.Since(start), Err: err,
 		})
 		return err
 	}))
-	for i := len(r.client.cfg.publishWrappers) - 1; i >= 0; i-- {
-		send = r.client.cfg.publishWrappers[i](send)
-	}
+	send = r.wrapPublish(send)
 	err := send.Publish(ctx, &warren.Publishing{Exchange: exchange, RoutingKey: route, Mandatory: true, Publishing: p})
 	if c != nil {
 		defer s.forget(c)
@@ -171,7 +175,7 @@ func (r *Requester) send(ctx context.Context, msg *warren.Publishing) (*replySes
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := r.client.publish.waitUnblocked(ctx); err != nil {
+		if err := r.conn.waitUnblocked(ctx); err != nil {
 			return nil, nil, err
 		}
 		c, err := s.publish(ctx, msg)

@@ -48,7 +48,7 @@ func (r *Requester) current() (*replySession, error) {
 // up to ctx), puts it in confirm mode, starts consuming replies on it and
 // starts its listener.
 func (r *Requester) open(ctx context.Context) (*replySession, error) {
-	ch, _, err := r.client.publish.channel(ctx)
+	ch, _, err := r.conn.channel(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (r *Requester) checkService(ctx context.Context, exchange string) error {
 	if _, ok := r.known.Load(exchange); ok {
 		return nil
 	}
-	ch, _, err := r.client.publish.channel(ctx)
+	ch, _, err := r.conn.channel(ctx)
 	if err != nil {
 		return err
 	}

@@ -63,9 +63,9 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 }
 
 // Publisher returns the client's own publisher: Publish to any exchange
-// with any key (it has no exchange and no typed keys, so Send fails). The
-// consumer's replies and copies use it. For Send, make a publisher bound
-// to one exchange with NewPublisher, or EventPublisher for the event
+// with any key (it has no exchange and no typed keys, so Send fails).
+// Handlers publish and reply through it (warren.Publish, warren.Reply). For Send, make a publisher bound
+// to one exchange with NewPublisher, or NewEventPublisher for the event
 // stream; all of them share the client's publish channels.
 func (c *Client) Publisher() *Publisher { return c.publisher }
 
@@ -88,9 +88,9 @@ func (c *Client) NewPublisher(ctx context.Context, exchange warren.Exchange, opt
 	return p, nil
 }
 
-// EventPublisher is NewPublisher for the event stream exchange
+// NewEventPublisher is NewPublisher for the event stream exchange
 // (events.topic.exchange, durable topic).
-func (c *Client) EventPublisher(ctx context.Context, opts ...PublisherOption) (*Publisher, error) {
+func (c *Client) NewEventPublisher(ctx context.Context, opts ...PublisherOption) (*Publisher, error) {
 	return c.NewPublisher(ctx, warren.Exchange{Name: warren.EventExchange, Kind: warren.KindTopic, Durable: true}, opts...)
 }
 

@@ -1,28 +1,82 @@
 // Package rabbitmq is warren's transport over github.com/rabbitmq/amqp091-go:
-// connections that recover by themselves, topology declaration, the pooled
-// consumer that serves a warren.Router and settles every delivery, and the
-// confirming publisher.
+// connections that recover by themselves, topology declaration, the
+// consumer that serves a warren.Router with a set of workers and settles
+// every delivery, the confirming publisher, and request/reply.
 //
-// A service dials once, builds its router, and runs a consumer:
+// # Lifecycle
+//
+// A service dials once and closes the client when it stops:
 //
 //	client, err := rabbitmq.Dial(ctx, "amqp://guest:guest@localhost:5672/", rabbitmq.WithName("shipping"))
 //	...
 //	defer client.Close()
-//	c, err := client.NewConsumer(ctx, router, rabbitmq.EventStream("shipping"), rabbitmq.WithWorkers(8))
-//	...
-//	err = c.Run(ctx) // returns after a graceful shutdown when ctx is cancelled
-//
-// Services that answer commands and queries consume Requests(service) with
-// warren.TypedReply handlers; callers use a Requester (Client.NewRequester,
-// Call) over direct reply-to.
 //
 // The client holds two connections, one for consuming and one for
 // publishing, so that a publisher blocked by broker flow control never
-// stalls consumers.
+// stalls consumers (WithSharedConnection makes them one). Both recover by
+// themselves (WithReconnect); Close shuts down the client's consumers
+// first.
+//
+// # Consuming
+//
+// Client.NewConsumer declares a Spec's topology (exchange, queue, one
+// binding per route, dead-letter and retry wait queues) and returns a
+// Consumer; Run serves the queue until ctx is cancelled, then shuts down
+// gracefully (or call Consumer.Shutdown):
+//
+//	c, err := client.NewConsumer(ctx, router, rabbitmq.EventStream("shipping"), rabbitmq.WithWorkers(8))
+//	...
+//	err = c.Run(ctx)
+//
+// Specs are values: EventStream(service) for the shared event exchange,
+// TopicSpec(name, service) for another topic exchange, Requests(service)
+// for a service's commands and queries.
+//
+// # Publishing
+//
+// Every publish waits for the broker's confirm. Three ways to get a
+// Publisher, all on the client's publish channels:
+//
+//   - Client.Publisher returns the client's one publisher, bound to no
+//     exchange: Publish to any exchange with any key. It is what handlers
+//     reach through warren.Publish and Reply. It has no typed keys, so
+//     Send fails.
+//   - Client.NewPublisher(ctx, exchange, ...) declares exchange and returns
+//     a new publisher bound to it: Send picks the routing key by the
+//     value's type (WithTypeKeys, KeyFor).
+//   - Client.NewEventPublisher(ctx, ...) is NewPublisher for the event
+//     exchange.
+//
+// Names: Publisher is an accessor (no context, no error, nothing created);
+// the two others start with New because each call declares and creates.
+//
+// # Request and reply
+//
+// Services that answer commands and queries consume Requests(service) with
+// warren.TypedReply handlers. Callers make one Requester
+// (Client.NewRequester) and use it over direct reply-to, in two ways:
+//
+//   - Call[Req, Resp](ctx, requester, service, route, req) encodes req as
+//     JSON and decodes the reply into a Resp: the typed call, for most code.
+//   - Requester.Request(ctx, service, route, amqp.Publishing) sends a
+//     publishing as given and returns the reply's amqp.Delivery: the raw
+//     request, for other encodings, or to read the reply's properties and
+//     headers.
+//
+// Names: the raw form is the Requester's method and speaks amqp091-go's
+// types; the typed form is a generic function (Go methods cannot take type
+// parameters) built on it, named Call as in an RPC.
+//
+// # Options
 //
 // Every option of the package is named With...: those of Dial (Option),
-// NewConsumer (ConsumerOption), NewPublisher and EventPublisher
+// NewConsumer (ConsumerOption), NewPublisher and NewEventPublisher
 // (PublisherOption) and NewRequester (RequesterOption). Names without With
-// are values: Specs (EventStream, Stream, Requests) and typed routes
-// (Route).
+// are values: Specs (EventStream, TopicSpec, Requests) and type keys
+// (KeyFor).
 package rabbitmq
+
+// Words inside the package: "session" means only a requester's channel with
+// its reply consumer (replySession); the publish channels a client shares
+// are its confirmChannels; "pool" means only the root's sync.Pool of
+// messages.

@@ -159,16 +159,16 @@ func ExampleConsumer_Shutdown() {
 	<-done
 }
 
-// EventPublisher publishes to the event stream exchange
+// NewEventPublisher publishes to the event stream exchange
 // (events.topic.exchange), the one EventStream consumers bind to.
-func ExampleClient_EventPublisher() {
+func ExampleClient_NewEventPublisher() {
 	ctx := context.Background()
 	client, err := rabbitmq.Dial(ctx, brokerURL, rabbitmq.WithName("orders"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer client.Close()
-	pub, err := client.EventPublisher(ctx, rabbitmq.WithTypeKeys(rabbitmq.KeyFor[OrderShipped]("Order.Shipped")))
+	pub, err := client.NewEventPublisher(ctx, rabbitmq.WithTypeKeys(rabbitmq.KeyFor[OrderShipped]("Order.Shipped")))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -103,10 +103,10 @@ func TestCoalescedAcksNeverAckUnsettled(t *testing.T) {
 	}
 }
 
-// TestDeadSessionSendsNothing checks that settling tags of a tracker whose
+// TestDeadChannelSendsNothing checks that settling tags of a tracker whose
 // channel is gone sends nothing, and in particular nothing on a new
 // channel.
-func TestDeadSessionSendsNothing(t *testing.T) {
+func TestDeadChannelSendsNothing(t *testing.T) {
 	conn := brokertest.Dial(t)
 	admin, err := conn.Channel()
 	if err != nil {

@@ -39,6 +39,7 @@ func (m *Message) fromDelivery(d *amqp.Delivery, queue string) {
 	m.RoutingKey = d.RoutingKey
 	m.Queue = queue
 	m.Redelivered = d.Redelivered
+	m.DeliveryTag = d.DeliveryTag
 	m.Headers = d.Headers
 	m.Body = d.Body
 	m.ContentType = d.ContentType

@@ -32,6 +32,12 @@ type Message struct {
 	Attempt int
 	// Redelivered is the broker's redelivered flag.
 	Redelivered bool
+	// DeliveryTag is the broker's tag for this delivery on its channel (0
+	// when the message did not come from a broker). It is for observability
+	// only (the messaging.rabbitmq.message.delivery_tag span attribute):
+	// settlement is the transport's, and a tag means nothing on another
+	// channel or after a reconnect.
+	DeliveryTag uint64
 
 	Headers amqp.Table
 	Body    []byte

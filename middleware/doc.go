@@ -1,8 +1,9 @@
 // Package middleware holds warren's light middleware: Recover, Timeout,
 // CorrelationID and Decode. It imports only the standard library and the
 // warren root package; the observability middleware that pull in heavier
-// dependencies live in the subpackages logging (zap), metrics (Prometheus)
-// and tracing (OpenTelemetry).
+// dependencies live in the subpackages logging (zap and log/slog), metrics
+// (Prometheus), otelmetrics (OpenTelemetry metrics) and tracing
+// (OpenTelemetry traces).
 //
 // A typical stack, outermost first:
 //

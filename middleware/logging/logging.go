@@ -1,10 +1,16 @@
-// Package logging logs warren messages and transport events with zap.
+// Package logging logs warren messages and transport events with zap or
+// log/slog.
 //
 // Middleware puts a per-message *zap.Logger in the handler's context
 // (FromContext) and writes one line per message at a level chosen by its
 // outcome; NewObserver logs what only the transport knows (connection state,
-// failed publishes, dead-letters decided by retry policy). Nothing either
-// logs carries credentials: URLs in names and errors go through warren's redaction rule (URL passwords and password=... pairs hidden).
+// failed publishes, dead-letters decided by retry policy). SlogMiddleware,
+// SlogFromContext and NewSlogObserver are the same for *slog.Logger: the
+// lines, levels and fields are decided once (line.go) and each logger is a
+// thin front-end. Per-message lines carry trace_id and span_id when the
+// context holds a span. Nothing either logs carries credentials: names and
+// errors go through warren's redaction rule (URL passwords and password=...
+// pairs hidden).
 package logging
 
 import "sync/atomic"

@@ -1,7 +1,6 @@
 package tracing
 
 import (
-	"errors"
 	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/internal/redact"
+	"github.com/warren-mq/warren/middleware/internal/msgconv"
 )
 
 // Attributes warren adds beyond the semantic conventions.
@@ -22,23 +22,11 @@ const (
 )
 
 // defaultExchange is the destination name of the default exchange.
-const defaultExchange = "amq.default"
+const defaultExchange = msgconv.DefaultExchange
 
-// destination returns messaging.destination.name: "{exchange}:{routing
-// key}", and ":{queue}" after it on consumers; "amq.default" stands for the
-// default exchange, and an empty routing key or queue is left out.
+// destination returns messaging.destination.name (msgconv.Destination).
 func destination(exchange, key, queue string) string {
-	if exchange == "" {
-		exchange = defaultExchange
-	}
-	d := exchange
-	if key != "" {
-		d += ":" + key
-	}
-	if queue != "" {
-		d += ":" + queue
-	}
-	return d
+	return msgconv.Destination(exchange, key, queue)
 }
 
 // spanName is "{operation} {destination}": the template (the route
@@ -76,19 +64,9 @@ func (c *config) messageAttrs(dst []attribute.KeyValue, dest, key, id, corrID st
 	return dst
 }
 
-// errorType is error.type for err: the Go type of the first error in its
-// chain that has a type of its own, or "_OTHER" when the chain holds only
-// the standard library's anonymous types (errors.New, fmt.Errorf,
-// errors.Join), whose names say nothing.
+// errorType is error.type for err (msgconv.ErrorType).
 func errorType(err error) attribute.KeyValue {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		switch t := fmt.Sprintf("%T", e); t {
-		case "*errors.errorString", "*fmt.wrapError", "*fmt.wrapErrors", "*errors.joinError":
-		default:
-			return semconv.ErrorTypeKey.String(t)
-		}
-	}
-	return semconv.ErrorTypeOther
+	return semconv.ErrorTypeKey.String(msgconv.ErrorType(err))
 }
 
 // recordError records err on span, its text redacted.

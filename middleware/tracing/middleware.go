@@ -40,6 +40,9 @@ func Middleware(opts ...Option) warren.Middleware {
 			if msg.Queue != "" {
 				attrs = append(attrs, semconv.MessagingDestinationSubscriptionName(msg.Queue))
 			}
+			if msg.DeliveryTag != 0 {
+				attrs = append(attrs, semconv.MessagingRabbitMQMessageDeliveryTag(int(msg.DeliveryTag)))
+			}
 			attrs = c.messageAttrs(attrs, destination(msg.Exchange, msg.RoutingKey, msg.Queue), msg.RoutingKey, msg.MessageID, msg.CorrelationID, len(msg.Body))
 			startOpts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)}
 			if c.links {

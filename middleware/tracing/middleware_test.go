@@ -44,6 +44,7 @@ func TestMiddlewareParentedByHeaders(t *testing.T) {
 	msg := warrentest.NewMessage("Order.Created", []byte("12345"), warrentest.WithHeader("traceparent", headers["traceparent"]),
 		warrentest.WithExchange("events"), warrentest.WithQueue("shipping"), warrentest.WithMessageID("m-1"),
 		warrentest.WithCorrelationID("c-1"), warrentest.WithAttempt(3))
+	msg.DeliveryTag = 17
 	if rec := warrentest.Serve(r, msg); !rec.Acked() {
 		t.Fatalf("outcome %+v", rec.Outcome)
 	}
@@ -69,6 +70,7 @@ func TestMiddlewareParentedByHeaders(t *testing.T) {
 		"messaging.rabbitmq.destination.routing_key": "Order.Created",
 		"messaging.message.id":                       "m-1",
 		"messaging.message.conversation_id":          "c-1",
+		"messaging.rabbitmq.message.delivery_tag":    int64(17),
 		"warren.route":                               "Order.*",
 		"warren.attempt":                             int64(3),
 		"warren.outcome":                             "ack",

@@ -19,7 +19,7 @@
 //	messaging.destination.name                  cond. req.    "{exchange}:{routing key}" (producer),
 //	                                                          "{exchange}:{routing key}:{queue}" (consumer)
 //	messaging.rabbitmq.destination.routing_key  cond. req.    when not empty
-//	messaging.rabbitmq.message.delivery_tag     cond. req.    when available: it is not (see below)
+//	messaging.rabbitmq.message.delivery_tag     cond. req.    when available: the broker's tag (consumer)
 //	error.type                                  cond. req.    on failure: the dead-letter reason, "requeue",
 //	                                                          the error's Go type, or "_OTHER"
 //	server.address, server.port                 cond. req.    with WithServerURL or WithServer
@@ -31,8 +31,9 @@
 //	messaging.message.body.size                 opt-in        with WithBodySize
 //	warren.route, warren.attempt, warren.outcome, warren.reason   warren's own
 //
-// warren.Message does not carry the broker's delivery tag, so
-// messaging.rabbitmq.message.delivery_tag is never set. Error text in span
+// messaging.rabbitmq.message.delivery_tag is warren.Message.DeliveryTag,
+// set on the process span when the message came from a broker (it is 0 in
+// warrentest unless the test sets it). Error text in span
 // statuses and exception events goes through warren's redaction rule: URL
 // passwords and password=/token=/secret=... pairs are hidden. The tracer's
 // instrumentation scope is ScopeName at Version.

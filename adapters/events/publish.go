@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/adapters/rabbitmq"
 )
 
 // Publish publishes msg as an event on topic and returns once the broker
@@ -61,12 +62,24 @@ func (s *RabbitStream) Publish(topic string, msg any, opts ...PublishOption) err
 		if errors.Is(err, warren.ErrUnroutable) && attempt == 0 {
 			continue
 		}
+		// A channel lost before the confirm, on a topic's first publishes,
+		// is RabbitMQ's stream-creation race (see streamSettle) when another
+		// client is still creating the stream: declare again (which waits
+		// for it) and publish the same event, with the same id, once more.
+		// At least once: the lost publish may have been stored.
+		if errors.Is(err, rabbitmq.ErrConfirmLost) && attempt < maxLostConfirmRetries {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("warren/events: publish to %q: %w", topic, err)
 		}
 		return nil
 	}
 }
+
+// maxLostConfirmRetries bounds the republishes of an event whose confirm
+// was lost (see Publish).
+const maxLostConfirmRetries = 2
 
 func encode(msg any) ([]byte, string, error) {
 	if b, ok := msg.([]byte); ok {

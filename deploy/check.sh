@@ -103,7 +103,7 @@ pids+=($!)
 api=http://127.0.0.1:$prom_port/api/v1/query
 
 # query EXPR prints the API's JSON answer.
-query() { curl -fsS --max-time 10 --get --data-urlencode "query=$1" "$api"; }
+query() { curl -sS --max-time 10 --get --data-urlencode "query=$1" "$api"; }
 # scraped succeeds once Prometheus holds at least 3 scrapes of the example
 # (rate() needs two samples in its window).
 scraped() { query 'count_over_time(up{job="warren-example"}[1m]) >= 3 and up{job="warren-example"} == 1' | jq -e '.data.result | length == 1'; }
@@ -116,7 +116,7 @@ failures=0
 while IFS= read -r expr; do
 	q=${expr//\$__rate_interval/1m}
 	q=${q//\$queue/.*}
-	if ! answer=$(query "$q" 2>&1); then
+	if ! answer=$(query "$q" 2>&1) || ! jq -e . >/dev/null 2>&1 <<<"$answer"; then
 		log "ERROR  $expr: $answer"
 		failures=$((failures + 1))
 		continue

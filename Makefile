@@ -10,7 +10,7 @@ LONG_FUZZTIME   ?= 5m
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples lint tidy cluster cluster-down cluster-test
+.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples deploy-check lint tidy cluster cluster-down cluster-test
 
 all: lint test
 
@@ -20,14 +20,22 @@ broker:
 
 ## test: vet, the whole suite with the race detector, the broker-wide fault
 ## tests on their own (broker restart; the management plugin), every example
-## (make examples), and bounded fuzzing
+## (make examples), the deploy/ dashboard and alert rules (make deploy-check),
+## and bounded fuzzing
 test: broker
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./adapters/rabbitmq/
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./cmd/warren/
 	$(MAKE) --no-print-directory examples
+	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory fuzz-short
+
+## deploy-check: promtool check/test rules on deploy/prometheus, the Grafana
+## dashboard's JSON, and every dashboard query evaluated by a real Prometheus
+## scraping examples/observability (installs Debian's prometheus if missing)
+deploy-check: broker
+	flock -s /tmp/warren-broker.lock deploy/check.sh
 
 ## test-short: unit tests only, no broker
 test-short:

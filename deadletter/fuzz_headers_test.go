@@ -95,7 +95,13 @@ func checkCopyHeaders(t *testing.T, msg *warren.Message, in, h amqp.Table, err e
 			t.Fatalf("the message's header %q changed from %v to %v", k, in[k], v)
 		}
 	}
+	if _, ok := h["x-delivery-count"]; ok {
+		t.Fatal("a copy keeps x-delivery-count: its queue would count the old deliveries")
+	}
 	for k := range in {
+		if k == "x-delivery-count" {
+			continue // dropped on purpose (checked above)
+		}
 		if _, ok := h[k]; !ok && !warrenHeaders[k] {
 			t.Fatalf("the message's header %q is missing", k)
 		}

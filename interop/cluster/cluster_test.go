@@ -102,27 +102,25 @@ func TestClusterQuorumQueueSurvivesLeaderStop(t *testing.T) {
 	if leader == "c2" {
 		other = "c3"
 	}
-	oc, err := amqp.Dial(nodeURL(other))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer oc.Close()
 	// Until the remaining members elect a leader the queue answers a get
-	// with INTERNAL_ERROR (noproc), which closes the channel: open a new one
-	// and ask again, within a bound.
+	// with INTERNAL_ERROR (noproc), a connection-level error that closes the
+	// connection: dial again and ask again, within a bound.
 	var got amqp.Delivery
 	start := time.Now()
 	deadline := start.Add(30 * time.Second)
 	elections := 0
 	for {
-		och, err := oc.Channel()
+		oc, err := amqp.Dial(nodeURL(other))
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, ok, err := och.Get(queue, true)
-		if err == nil {
-			_ = och.Close()
+		och, err := oc.Channel()
+		if err != nil {
+			_ = oc.Close()
+			t.Fatal(err)
 		}
+		d, ok, err := och.Get(queue, true)
+		_ = oc.Close()
 		var amqpErr *amqp.Error
 		switch {
 		case err != nil && errors.As(err, &amqpErr) && amqpErr.Code == amqp.InternalError:

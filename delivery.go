@@ -1,6 +1,7 @@
 package warren
 
 import (
+	"strings"
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -55,10 +56,42 @@ func (m *Message) fromDelivery(d *amqp.Delivery, queue string) {
 	m.UserID = d.UserId
 	m.AppID = d.AppId
 	m.Attempt = attemptOf(d.Headers)
-	if orig, ok := HeaderString(d.Headers, HeaderOriginalExchange); ok && m.Attempt > 1 {
-		m.Exchange = orig
+	if cameBackFromWaitQueue(d, queue) {
+		if orig, ok := HeaderString(d.Headers, HeaderOriginalExchange); ok {
+			m.Exchange = orig
+		}
+		if orig, ok := HeaderString(d.Headers, HeaderOriginalRoutingKey); ok {
+			m.RoutingKey = orig
+		}
 	}
-	if orig, ok := HeaderString(d.Headers, HeaderOriginalRoutingKey); ok && m.Attempt > 1 {
-		m.RoutingKey = orig
+}
+
+// cameBackFromWaitQueue reports whether the broker dead-lettered d back to
+// queue from one of queue's own wait queues (WaitQueue; a DLQ replay goes
+// through one too). Only such a delivery is dispatched by its
+// x-original-* headers: anything else by the exchange and key it was
+// published with, or a publisher allowed to send Order.Created could reach
+// the Admin.PurgeAll route by writing x-original-routingKey, bypassing the
+// broker's topic permissions.
+//
+// Such a delivery arrives through the default exchange with the queue's
+// name as routing key (the wait queue's x-dead-letter-* arguments), and its
+// newest x-death entry, which the broker wrote, names a wait queue of this
+// queue with reason "expired". Any delay counts: a wait queue of an
+// earlier retry policy still returns its messages after a deploy.
+func cameBackFromWaitQueue(d *amqp.Delivery, queue string) bool {
+	if d.Exchange != "" || d.RoutingKey != queue || queue == "" {
+		return false
 	}
+	deaths, ok := d.Headers["x-death"].([]any)
+	if !ok || len(deaths) == 0 {
+		return false
+	}
+	newest, ok := deaths[0].(amqp.Table)
+	if !ok {
+		return false
+	}
+	from, _ := newest["queue"].(string)
+	reason, _ := newest["reason"].(string)
+	return reason == "expired" && strings.HasPrefix(from, queue+waitQueueInfix)
 }

@@ -152,6 +152,8 @@ func FuzzFromDelivery(f *testing.F) {
 	for _, h := range headerSeeds() {
 		f.Add(fuzztable.Encode(h), "events.topic.exchange", "Order.Created")
 	}
+	f.Add(fuzztable.Encode(amqp.Table{warren.HeaderAttempt: int64(2), warren.HeaderOriginalRoutingKey: "Order.Created",
+		"x-death": []any{amqp.Table{"queue": "q.retry.5s", "reason": "expired"}}}), "", "q") // back from a wait queue
 	f.Fuzz(func(t *testing.T, data []byte, exchange, key string) {
 		h := fuzztable.Table(data)
 		before := fmt.Sprint(h)
@@ -164,7 +166,7 @@ func FuzzFromDelivery(f *testing.F) {
 			t.Fatalf("attempt %d, the header says %d", m.Attempt, n)
 		}
 		wantEx, wantKey := exchange, key
-		if m.Attempt > 1 {
+		if fromWaitQueue(exchange, key, "q", h) {
 			if s, ok := warren.HeaderString(h, warren.HeaderOriginalExchange); ok {
 				wantEx = s
 			}
@@ -216,4 +218,21 @@ func scribble(v any) {
 			x[i] ^= 0xff
 		}
 	}
+}
+
+// fromWaitQueue is the fuzz target's reference for the trust rule: the
+// default exchange, the queue's own name as key, and a newest x-death
+// entry naming one of the queue's wait queues with reason expired.
+func fromWaitQueue(exchange, key, queue string, h amqp.Table) bool {
+	if exchange != "" || key != queue {
+		return false
+	}
+	deaths, _ := h["x-death"].([]any)
+	if len(deaths) == 0 {
+		return false
+	}
+	newest, _ := deaths[0].(amqp.Table)
+	from, _ := newest["queue"].(string)
+	reason, _ := newest["reason"].(string)
+	return reason == "expired" && strings.HasPrefix(from, queue+".retry.")
 }

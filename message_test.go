@@ -60,11 +60,36 @@ func TestFromDeliveryRestoresOriginalsOfRetriedMessages(t *testing.T) {
 	d := &amqp.Delivery{Exchange: "", RoutingKey: "svc.queue", Headers: amqp.Table{
 		warren.HeaderAttempt: int64(3), warren.HeaderOriginalExchange: "events.topic.exchange",
 		warren.HeaderOriginalRoutingKey: "Order.Created",
+		"x-death":                       []any{amqp.Table{"queue": "svc.queue.retry.5s", "reason": "expired", "count": int64(2)}},
 	}}
 	var m warren.Message
 	transport.Get[*warren.Message]().FromDelivery(&m, d, "svc.queue")
 	if m.Attempt != 3 || m.Exchange != "events.topic.exchange" || m.RoutingKey != "Order.Created" {
 		t.Fatalf("retried message: %+v", m)
+	}
+}
+
+// TestFromDeliveryIgnoresPublisherWrittenOriginals: x-original-* (and an
+// x-death) a publisher wrote do not choose the route unless the broker
+// dead-lettered the delivery back from the queue's own wait queue.
+func TestFromDeliveryIgnoresPublisherWrittenOriginals(t *testing.T) {
+	spoof := amqp.Table{
+		warren.HeaderAttempt: int64(2), warren.HeaderOriginalExchange: "admin.exchange",
+		warren.HeaderOriginalRoutingKey: "Admin.PurgeAll",
+		"x-death":                       []any{amqp.Table{"queue": "svc.queue.retry.5s", "reason": "expired"}},
+	}
+	for name, d := range map[string]*amqp.Delivery{
+		"published to the exchange":        {Exchange: "events.topic.exchange", RoutingKey: "Order.Created", Headers: spoof},
+		"default exchange, another queue":  {Exchange: "", RoutingKey: "other.queue", Headers: spoof},
+		"no x-death":                       {Exchange: "", RoutingKey: "svc.queue", Headers: amqp.Table{warren.HeaderAttempt: int64(2), warren.HeaderOriginalRoutingKey: "Admin.PurgeAll"}},
+		"x-death of another queue's wait":  {Exchange: "", RoutingKey: "svc.queue", Headers: amqp.Table{warren.HeaderOriginalRoutingKey: "Admin.PurgeAll", "x-death": []any{amqp.Table{"queue": "other.retry.5s", "reason": "expired"}}}},
+		"x-death not expired (a rejected)": {Exchange: "", RoutingKey: "svc.queue", Headers: amqp.Table{warren.HeaderOriginalRoutingKey: "Admin.PurgeAll", "x-death": []any{amqp.Table{"queue": "svc.queue.retry.5s", "reason": "rejected"}}}},
+	} {
+		var m warren.Message
+		transport.Get[*warren.Message]().FromDelivery(&m, d, "svc.queue")
+		if m.RoutingKey != d.RoutingKey || m.Exchange != d.Exchange {
+			t.Errorf("%s: dispatched as %q on %q, want the published %q on %q", name, m.RoutingKey, m.Exchange, d.RoutingKey, d.Exchange)
+		}
 	}
 }
 

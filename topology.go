@@ -38,7 +38,10 @@ func DeadLetterQueue(queue string) string { return queue + ".dlq" }
 // WaitQueue returns the delayed-retry wait queue of queue for delay d:
 // "<queue>.retry.<d>", with d as FormatDelay writes it
 // ("orders.retry.200ms", "orders.retry.1m30s").
-func WaitQueue(queue string, d time.Duration) string { return queue + ".retry." + FormatDelay(d) }
+func WaitQueue(queue string, d time.Duration) string { return queue + waitQueueInfix + FormatDelay(d) }
+
+// waitQueueInfix joins a queue's name and a delay in its wait queue's name.
+const waitQueueInfix = ".retry."
 
 // FormatDelay renders a retry delay compactly and without dots, as wait
 // queue names carry it: whole seconds as hours, minutes and seconds with

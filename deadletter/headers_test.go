@@ -136,6 +136,9 @@ func TestRetryHeaders(t *testing.T) {
 func TestRetryHeadersRoundTrip(t *testing.T) {
 	msg := failedMessage()
 	h := deadletter.RetryHeaders(msg, errors.New("x"), now)
+	// The broker dead-letters the copy back from the wait queue, writing
+	// its x-death entry first: that is what makes the originals trusted.
+	h["x-death"] = []any{amqp.Table{"queue": warren.WaitQueue("orders", 5*time.Second), "reason": "expired", "count": int64(1)}}
 	var back warren.Message
 	transport.Get[*warren.Message]().FromDelivery(&back, &amqp.Delivery{Exchange: "", RoutingKey: "orders", Headers: h}, "orders")
 	if back.Attempt != 4 || back.Exchange != msg.Exchange || back.RoutingKey != msg.RoutingKey {

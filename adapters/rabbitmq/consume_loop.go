@@ -139,7 +139,6 @@ func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery)
 			if ok {
 				m := messages.Acquire()
 				messages.FromDelivery(m, &d, cc.queue)
-				trustOrigin(m, &d)
 				cc.track(&d)
 				if !c.workers.submit(job{m: m, tag: d.DeliveryTag, ch: cc}) {
 					return true

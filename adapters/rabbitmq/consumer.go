@@ -89,6 +89,7 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 			policy:        cfg.retry,
 			requeueLimit:  cfg.requeueLimit,
 			requeues:      newRequeueCounter(4096, spec.Queue.Type == warren.Quorum),
+			copied:        newCopyMemo(copyMemoSize),
 			settleTimeout: cfg.settleTimeout,
 		},
 

@@ -27,6 +27,10 @@ const (
 	// ConsumerSettleRequeued: a settlement copy could not be published and
 	// no dead-letter route is known, so the message was requeued instead.
 	ConsumerSettleRequeued
+	// ConsumerCopyExists: a redelivered message whose dead-letter or retry
+	// copy the broker had confirmed (the ack after it was lost with the
+	// channel) was acked without running its handler again.
+	ConsumerCopyExists
 )
 
 // String names the kind.
@@ -42,6 +46,8 @@ func (k ConsumerEventKind) String() string {
 		return "consumer-timeout"
 	case ConsumerSettleRequeued:
 		return "settle-requeued"
+	case ConsumerCopyExists:
+		return "copy-exists"
 	default:
 		return "unknown"
 	}

@@ -19,6 +19,7 @@ type processor struct {
 	policy        retry.Policy
 	requeueLimit  int
 	requeues      *requeueCounter
+	copied        *copyMemo // deliveries whose settlement copy was confirmed
 	settleTimeout time.Duration
 	redeclare     func(context.Context) error // declares the topology again; nil with SkipDeclare
 	event         func(ConsumerEvent)
@@ -28,6 +29,9 @@ type processor struct {
 // process serves j and settles it. ctx is every handler's context; it is
 // cancelled only when a shutdown aborts the handlers.
 func (p *processor) process(ctx context.Context, j job) {
+	if j.m.Redelivered && p.settledBefore(ctx, j) {
+		return
+	}
 	start := time.Now()
 	err := p.serve(ctx, j.m)
 	p.settle(ctx, j, err, time.Since(start))
@@ -42,4 +46,32 @@ func (p *processor) serve(ctx context.Context, m *warren.Message) (err error) {
 		}
 	}()
 	return p.router.ServeMessage(ctx, m)
+}
+
+// settledBefore settles a redelivery whose settlement was decided before
+// the channel was lost (see copyMemo): its copy was confirmed, so it is
+// acked; or its copy's confirm was lost, so the same copy is sent again.
+// It reports whether it settled j.
+func (p *processor) settledBefore(ctx context.Context, j job) bool {
+	if p.copied.settled(j.m) {
+		j.ch.ack(j.tag)
+		p.event(ConsumerEvent{Queue: j.m.Queue, Kind: ConsumerCopyExists, Route: j.m.Route})
+		return true
+	}
+	pub, ok := p.copied.pendingCopy(j.m)
+	if !ok {
+		return false
+	}
+	ev := warren.SettleEvent{Queue: j.m.Queue, Route: j.m.Route, Attempt: j.m.Attempt, Action: warren.ActionRetry}
+	if pub.RoutingKey == warren.DeadLetterQueue(j.m.Queue) {
+		ev.Action, ev.Reason = warren.ActionDeadLetter, deadLetterReason(pub)
+	}
+	p.sendCopy(ctx, j, pub, &ev)
+	p.observer.ObserveSettle(ev)
+	return true
+}
+
+func deadLetterReason(pub *warren.Publishing) string {
+	r, _ := pub.Headers[warren.HeaderReason].(string)
+	return r
 }

@@ -49,11 +49,26 @@ func (p *processor) settle(ctx context.Context, j job, err error, took time.Dura
 func (p *processor) deadLetter(ctx context.Context, j job, reason string, cause error, ev *warren.SettleEvent) {
 	pub := deadletter.Publishing(j.m, reason, cause, time.Now())
 	ev.Action, ev.Reason = warren.ActionDeadLetter, reason
+	p.sendCopy(ctx, j, pub, ev)
+}
+
+// sendCopy publishes a settlement copy and acks j once the broker
+// confirmed it; if the publish fails, republishFailed settles j. A copy
+// whose confirm was lost is kept (copyMemo), for j's redelivery to send
+// again.
+func (p *processor) sendCopy(ctx context.Context, j job, pub *warren.Publishing, ev *warren.SettleEvent) {
 	if err := p.republish(ctx, j.m, pub); err != nil {
-		ev.Err = errors.Join(cause, err)
+		if errors.Is(err, ErrConfirmLost) {
+			p.copied.lost(j.m, pub)
+		}
+		if ev.Action == warren.ActionRetry {
+			ev.Action, ev.Reason = warren.ActionDeadLetter, warren.ReasonError
+		}
+		ev.Err = errors.Join(ev.Err, err)
 		p.republishFailed(ctx, j, err, ev)
 		return
 	}
+	p.copied.remember(j.m)
 	j.ch.ack(j.tag)
 }
 
@@ -66,13 +81,8 @@ func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, 
 	p.observer.ObserveRetry(warren.RetryEvent{
 		Queue: j.m.Queue, Route: j.m.Route, Attempt: j.m.Attempt, Delay: delay, Delayed: true, Err: cause,
 	})
-	if err := p.republish(ctx, j.m, pub); err != nil {
-		ev.Action, ev.Reason, ev.Err = warren.ActionDeadLetter, warren.ReasonError, errors.Join(cause, err)
-		p.republishFailed(ctx, j, err, ev)
-		return
-	}
 	ev.Action = warren.ActionRetry
-	j.ch.ack(j.tag)
+	p.sendCopy(ctx, j, pub, ev)
 }
 
 // republishFailed settles a message whose dead-letter or retry copy was

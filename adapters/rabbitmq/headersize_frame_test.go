@@ -23,6 +23,18 @@ import (
 func TestCopyHeadersFitNegotiatedFrameMax(t *testing.T) {
 	obs := &connObserver{}
 	client := newTestClient(t, WithFrameMax(16<<10), WithObserver(obs))
+	assertCopyFitsFrame(t, client, obs)
+}
+
+// assertCopyFitsFrame sends a message with 11 KB of headers to a
+// panicking handler through client, whose connections negotiated a 16 KiB
+// frame_max: the dead letter must arrive with warren's headers, and no
+// connection be lost.
+func assertCopyFitsFrame(t *testing.T, client *Client, obs *connObserver) {
+	t.Helper()
+	if got := client.publish.frameSize(); got != 16<<10 {
+		t.Fatalf("publish connection negotiated frame_max %d, want %d", got, 16<<10)
+	}
 	spec := testSpec(t)
 	r := warren.NewRouter()
 	r.HandleFunc("big", func(context.Context, *warren.Message) error {

@@ -1,0 +1,59 @@
+package goamqp
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/adapters/rabbitmq"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
+)
+
+// TestWarrenRefusesGoamqpQueueToday documents today's behaviour, not the
+// goal: a warren consumer of the same service name as a goamqp one cannot
+// declare the queue goamqp declared (x-expires 432000000, no dead-letter
+// arguments): NewConsumer fails with PRECONDITION_FAILED naming x-expires,
+// and leaves the queue as it was. Issue 14's adopt mode (adapters/rabbitmq)
+// will make this declaration succeed; this test must then be turned into
+// the adopt test (same setup, NewConsumer with the adopt option succeeds,
+// Order.Updated gets a binding, a permanent failure lands in the .dlq).
+func TestWarrenRefusesGoamqpQueueToday(t *testing.T) {
+	service := brokertest.Name(t, "svc")
+	queue := EventQueue(EventExchange, service)
+	deleteQueues(t, queue, warren.DeadLetterQueue(queue))
+
+	peer := dialPeer(t, service)
+	if err := peer.EventStreamConsumer("Order.Created", OrderCreated{}, func(any, map[string]any) (any, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	r := warren.NewRouter()
+	r.HandleFunc("Order.Created", func(context.Context, *warren.Message) error { return nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cons, err := dialWarren(t, service).NewConsumer(ctx, r, rabbitmq.EventStream(service))
+	if err == nil {
+		_ = cons.Shutdown(ctx)
+		t.Fatal("NewConsumer declared over goamqp's queue; if adopt mode landed, turn this test into the adopt test")
+	}
+	var te *rabbitmq.TopologyError
+	if !errors.As(err, &te) || te.Kind != "queue" || te.Name != queue || te.Arg != "x-expires" {
+		t.Fatalf("error %v: want a TopologyError on queue %s naming x-expires", err, queue)
+	}
+	var ae *amqp.Error
+	if !errors.As(err, &ae) || ae.Code != amqp.PreconditionFailed {
+		t.Fatalf("error %v: want PRECONDITION_FAILED (406)", err)
+	}
+	t.Logf("today: %v", err)
+
+	// goamqp's queue is unchanged: its x-expires still stands (a passive
+	// declare succeeds, a goamqp redeclare with the same arguments too).
+	ch := brokertest.Channel(t)
+	if _, err := ch.QueueDeclare(queue, true, false, false, false, amqp.Table{"x-expires": QueueExpires}); err != nil {
+		t.Fatalf("goamqp's own redeclare after warren's refusal: %v", err)
+	}
+}

@@ -4,9 +4,13 @@
 // adapters/rabbitmq and are not part of any run yet: they need the
 // consumer option adoptQueue names (rabbitmq.WithAdoptQueue, to be named
 // there). Run them with: cd interop && go test -tags adopt ./goamqp/
-// Until then, `go test -tags adopt` does not compile; with adoptQueue
-// returning rabbitmq.WithSkipDeclare() they fail today (no binding for a
-// new route, dead letters with nowhere to go).
+// Until then, `go test -tags adopt` does not compile. With adoptQueue
+// returning rabbitmq.WithSkipDeclare() (checked on 2026-12-02):
+// TestAdoptGoamqpQueue fails (no binding for Order.Updated),
+// TestAdoptMissingQueueFailsAtOnce fails (no error from NewConsumer),
+// TestAdoptNeverDropsAnOversizeDeadLetter fails (the message is dropped),
+// TestAdoptNeverDropsAPermanentFailure passes (a guard: the unroutable
+// copy is already requeued and reported).
 
 package goamqp
 
@@ -49,7 +53,7 @@ func adoptedConsumer(t *testing.T, service string, r *warren.Router, opts ...rab
 func TestAdoptGoamqpQueue(t *testing.T) {
 	service := brokertest.Name(t, "svc")
 	queue := EventQueue(EventExchange, service)
-	deleteQueues(t, queue)
+	deleteQueues(t, queue, warren.DeadLetterQueue(queue))
 	run := brokertest.Name(t, "run")
 
 	peer := dialPeer(t, service)
@@ -144,7 +148,7 @@ func TestAdoptNeverDropsAPermanentFailure(t *testing.T) {
 	service := brokertest.Name(t, "svc")
 	queue := EventQueue(EventExchange, service)
 	dlq := warren.DeadLetterQueue(queue)
-	deleteQueues(t, queue)
+	deleteQueues(t, queue, dlq)
 	run := brokertest.Name(t, "run")
 	if err := dialPeer(t, service).EventStreamConsumer("Order.Created", OrderCreated{}, func(any, map[string]any) (any, error) { return nil, nil }); err != nil {
 		t.Fatal(err)
@@ -209,7 +213,7 @@ func TestRollingMigrationFromGoamqp(t *testing.T) {
 	service := brokertest.Name(t, "svc")
 	queue := EventQueue(EventExchange, service)
 	dlq := warren.DeadLetterQueue(queue)
-	deleteQueues(t, queue)
+	deleteQueues(t, queue, dlq)
 	run := brokertest.Name(t, "run")
 	failing := func(id int) bool { return id%100 == 42 }
 
@@ -265,6 +269,9 @@ func TestRollingMigrationFromGoamqp(t *testing.T) {
 		cons, err := client.NewConsumer(ctx, r, rabbitmq.EventStream(service), adoptQueue())
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, q := range cons.Topology().Queues {
+			deleteQueues(t, q.Name)
 		}
 		runCtx, stopRun := context.WithCancel(context.Background())
 		done := make(chan error, 1)

@@ -49,6 +49,10 @@ const DefaultCallTimeout = 30 * time.Second
 //     service from one replica at a time, or move the target to warren and
 //     use rabbitmq.Requester.
 //
+// Requests are mandatory: when no queue is bound for the route (the target
+// never ran, or its queue expired) the call fails at once with
+// warren.ErrUnroutable instead of waiting out its timeout.
+//
 // A Caller consumes on a channel of the client's consuming connection and
 // opens a new one when that channel is lost; calls in flight then end with
 // ErrAnswerLost.
@@ -301,6 +305,7 @@ func (c *Caller) Request(ctx context.Context, route string, req any) (amqp.Deliv
 	err = c.client.Publisher().Publish(ctx, &warren.Publishing{
 		Exchange:   warren.RequestExchange(c.target),
 		RoutingKey: route,
+		Mandatory:  true, // no request queue bound for route: ErrUnroutable at once, not a timeout
 		Publishing: amqp.Publishing{
 			ContentType:   "application/json",
 			DeliveryMode:  amqp.Persistent,

@@ -3,6 +3,7 @@ package goamqp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -129,4 +130,25 @@ func TestCallerSurvivesALostConnection(t *testing.T) {
 		return err == nil && p.SKU == "after"
 	})
 	t.Logf("calls answered again %v after the connection was closed", time.Since(start).Round(time.Millisecond))
+}
+
+// TestCallerFailsFastWithoutARequestQueue: a call to a service whose
+// request queue does not exist fails with warren.ErrUnroutable, before its
+// timeout (the request is mandatory).
+func TestCallerFailsFastWithoutARequestQueue(t *testing.T) {
+	target := brokertest.Name(t, "gq-absent")
+	caller := brokertest.Name(t, "wr-shop")
+	deleteQueues(t, ResponseQueue(target, caller))
+	deleteExchanges(t, RequestExchange(target), ResponseExchange(target))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := compat.NewCaller(ctx, dialWarren(t, caller), target, compat.WithCallTimeout(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Call(ctx, "Price.Get", PriceQuery{SKU: "a"}, nil)
+	if !errors.Is(err, warren.ErrUnroutable) {
+		t.Fatalf("call with no request queue: %v, want ErrUnroutable", err)
+	}
 }

@@ -110,3 +110,11 @@ cluster-down:
 ## survives its leader's node stopping); leaves the cluster up
 cluster-test: cluster
 	cd interop && $(GO) test -race -count=1 -tags cluster -run '^TestCluster' -v ./cluster/
+
+.PHONY: interop-goamqp
+
+## interop-goamqp: warren against a peer speaking goamqp's protocol
+## (interop/goamqp, its own module): events both ways, request/reply both
+## ways, today's refusal of goamqp's queues; not yet part of `make test`
+interop-goamqp: broker
+	cd interop && flock -s /tmp/warren-broker.lock $(GO) test -race -count=1 ./goamqp/

@@ -113,6 +113,12 @@ type Queue struct {
 	Exclusive  bool       `json:"exclusive,omitempty"`
 	AutoDelete bool       `json:"autoDelete,omitempty"`
 	Args       amqp.Table `json:"args,omitempty"`
+	// Passive: the queue belongs to someone else (another library or an
+	// operator declared it) and is adopted as it is. Declaring it only
+	// checks that it exists (queue.declare passive): a missing queue is
+	// an error, and its arguments are whatever it has, so warren cannot
+	// count on a dead-letter exchange on it.
+	Passive bool `json:"passive,omitempty"`
 }
 
 // Binding binds Queue to Exchange with Key.
@@ -173,12 +179,14 @@ func ConsumerTopology(exchange Exchange, queue Queue, patterns []string, retryDe
 	}
 	dlq := DeadLetterQueue(queue.Name)
 	work := queue
-	work.Args = withArgs(queue.Args, amqp.Table{
-		"x-dead-letter-exchange":    "",
-		"x-dead-letter-routing-key": dlq,
-	})
-	if work.Type != "" && work.Type != Classic {
-		work.Args["x-queue-type"] = string(work.Type)
+	if !work.Passive { // an adopted queue keeps the arguments it has
+		work.Args = withArgs(queue.Args, amqp.Table{
+			"x-dead-letter-exchange":    "",
+			"x-dead-letter-routing-key": dlq,
+		})
+		if work.Type != "" && work.Type != Classic {
+			work.Args["x-queue-type"] = string(work.Type)
+		}
 	}
 	t.Queues = append(t.Queues, work)
 	t.Queues = append(t.Queues, Queue{Name: dlq, Type: queue.Type, Durable: queue.Durable, Args: typeArgs(queue.Type)})

@@ -120,11 +120,18 @@ func fatalDeclareError(err error) bool {
 }
 
 // queueMissing reports a basic.consume the broker refused because the
-// queue does not exist or may not be read.
+// queue does not exist or may not be read, or an adopted queue's passive
+// declare that found none.
 func queueMissing(err error) bool {
 	var ae *amqp.Error
+	if !errors.As(err, &ae) {
+		return false
+	}
 	var te *TopologyError
-	return !errors.As(err, &te) && errors.As(err, &ae) && (ae.Code == amqp.NotFound || ae.Code == amqp.AccessRefused)
+	if errors.As(err, &te) {
+		return te.Kind == "queue" && ae.Code == amqp.NotFound
+	}
+	return ae.Code == amqp.NotFound || ae.Code == amqp.AccessRefused
 }
 
 // dispatch hands deliveries to the workers until the channel closes

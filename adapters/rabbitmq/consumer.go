@@ -65,6 +65,9 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 			cfg.ackBatch = 256
 		}
 	}
+	if cfg.adopt {
+		spec.Queue.Passive = true
+	}
 	t, err := warren.ConsumerTopology(spec.Exchange, spec.Queue, router.Routes(), cfg.retry.WaitDelays())
 	if err != nil {
 		return nil, err
@@ -91,6 +94,7 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 			requeues:      newRequeueCounter(4096, spec.Queue.Type == warren.Quorum),
 			copied:        newCopyMemo(copyMemoSize),
 			settleTimeout: cfg.settleTimeout,
+			dlxKnown:      hasDeadLetterRoute(t, spec.Queue.Name, cfg.skipDeclare),
 		},
 
 		prefetchChanged: make(chan struct{}, 1),

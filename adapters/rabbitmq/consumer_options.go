@@ -57,6 +57,7 @@ type consumerConfig struct {
 	shutdownTimeout      time.Duration
 	abortGrace           time.Duration
 	skipDeclare          bool
+	adopt                bool // WithAdoptQueue
 	settleTimeout        time.Duration
 	missingQueueAttempts int
 }
@@ -149,7 +150,10 @@ func WithShutdownTimeout(d time.Duration) ConsumerOption {
 }
 
 // WithSkipDeclare makes the consumer consume its queue without declaring any
-// topology (the queue must exist).
+// topology (the queue must exist). warren then knows of no dead-letter
+// exchange on the queue, so it never nacks without requeue: see
+// WithAdoptQueue, which adopts a queue as it is and still declares the
+// bindings, the DLQ and the wait queues.
 func WithSkipDeclare() ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.skipDeclare = true })
 }

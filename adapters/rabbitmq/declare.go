@@ -46,7 +46,9 @@ func topologyError(kind, name string, err error) error {
 	return te
 }
 
-// declare declares t on ch. On error the broker has closed ch.
+// declare declares t on ch: exchanges, queues (a Passive one only checked),
+// queue bindings, exchange-to-exchange bindings. On error the broker has
+// closed ch.
 func declare(ch *amqp.Channel, t warren.Topology) error {
 	for _, ex := range t.Exchanges {
 		kind := ex.Kind
@@ -58,6 +60,12 @@ func declare(ch *amqp.Channel, t warren.Topology) error {
 		}
 	}
 	for _, q := range t.Queues {
+		if q.Passive {
+			if _, err := ch.QueueDeclarePassive(q.Name, q.Durable, q.AutoDelete, q.Exclusive, false, nil); err != nil {
+				return topologyError("queue", q.Name, err)
+			}
+			continue
+		}
 		args := q.Args
 		if q.Type != "" && q.Type != warren.Classic {
 			args = amqp.Table{}
@@ -73,6 +81,11 @@ func declare(ch *amqp.Channel, t warren.Topology) error {
 	for _, b := range t.Bindings {
 		if err := ch.QueueBind(b.Queue, b.Key, b.Exchange, false, b.Args); err != nil {
 			return topologyError("binding", fmt.Sprintf("%s -> %s [%s]", b.Exchange, b.Queue, b.Key), err)
+		}
+	}
+	for _, b := range t.ExchangeBindings {
+		if err := ch.ExchangeBind(b.Destination, b.Key, b.Source, false, b.Args); err != nil {
+			return topologyError("binding", fmt.Sprintf("%s -> %s [%s]", b.Source, b.Destination, b.Key), err)
 		}
 	}
 	return nil

@@ -21,6 +21,7 @@ type processor struct {
 	requeues      *requeueCounter
 	copied        *copyMemo // deliveries whose settlement copy was confirmed
 	settleTimeout time.Duration
+	dlxKnown      bool                        // the work queue dead-letters what is nacked without requeue (hasDeadLetterRoute)
 	redeclare     func(context.Context) error // declares the topology again; nil with SkipDeclare
 	event         func(ConsumerEvent)
 	frameSize     func() int // frame_max negotiated on the publish connection

@@ -103,7 +103,10 @@ func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, 
 //     settle timeout passed without a confirm: requeued, since a blocked
 //     broker is a wait, not a failure of the message;
 //   - otherwise (a broker nack, headers that cannot fit a frame): nack
-//     without requeue, and the dead-letter exchange takes it.
+//     without requeue, and the dead-letter exchange takes it; on a queue
+//     without a dead-letter exchange warren declared (WithAdoptQueue,
+//     WithSkipDeclare) that would drop the message, so it is requeued
+//     after a pause instead, and reported (ConsumerSettleRequeued).
 func (p *processor) republishFailed(ctx context.Context, j job, err error, ev *warren.SettleEvent) {
 	switch {
 	case errors.Is(err, warren.ErrUnroutable):
@@ -121,6 +124,11 @@ func (p *processor) republishFailed(ctx context.Context, j job, err error, ev *w
 			p.event(ConsumerEvent{Queue: j.m.Queue, Kind: ConsumerSettleRequeued, Route: j.m.Route, Err: err})
 			pause(ctx, unroutablePause)
 		}
+		j.ch.nack(j.tag, true)
+		ev.Action, ev.Reason = warren.ActionRequeue, ""
+	case !p.dlxKnown:
+		p.event(ConsumerEvent{Queue: j.m.Queue, Kind: ConsumerSettleRequeued, Route: j.m.Route, Err: err})
+		pause(ctx, unroutablePause)
 		j.ch.nack(j.tag, true)
 		ev.Action, ev.Reason = warren.ActionRequeue, ""
 	default:

@@ -1,0 +1,38 @@
+package rabbitmq
+
+import "github.com/warren-mq/warren"
+
+// WithAdoptQueue makes the consumer adopt a work queue that another
+// library or an operator declared, as it is: the queue is only checked to
+// exist (a passive declare; a missing queue fails NewConsumer at once, and
+// a queue deleted at run time is reported as ConsumerQueueMissing), its
+// arguments are left alone, and everything else is declared as usual: the
+// exchange, a binding for every route, the dead-letter queue and the wait
+// queues. This is how a service moves to warren from goamqp (or any other
+// library) with replicas of both sharing the queue (docs/MIGRATING.md).
+//
+// An adopted queue may have no dead-letter exchange, so the consumer never
+// relies on one: every dead letter is a copy republished to the
+// dead-letter queue and confirmed before the ack, and when that cannot be
+// done (the broker refused the copy, or it cannot fit a frame) the message
+// is requeued after a pause and reported (ConsumerSettleRequeued) instead
+// of being nacked into nothing. WithSkipDeclare follows the same rule.
+func WithAdoptQueue() ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) { c.adopt = true })
+}
+
+// hasDeadLetterRoute reports whether the broker routes what the consumer
+// nacks without requeue to a dead-letter queue: only when the consumer
+// declared its work queue itself, with x-dead-letter-exchange.
+func hasDeadLetterRoute(t warren.Topology, queue string, skipDeclare bool) bool {
+	if skipDeclare {
+		return false
+	}
+	for _, q := range t.Queues {
+		if q.Name == queue {
+			_, dlx := q.Args["x-dead-letter-exchange"]
+			return !q.Passive && dlx
+		}
+	}
+	return false
+}

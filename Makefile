@@ -19,14 +19,15 @@ broker:
 	@scripts/broker.sh
 
 ## test: vet, the whole suite with the race detector, the broker-wide fault
-## tests on their own (broker restart; the management plugin), every example
-## (make examples), the deploy/ dashboard and alert rules (make deploy-check),
-## and bounded fuzzing
+## tests on their own (broker restart; the management plugin), the goamqp
+## interop tests (make interop-goamqp), every example (make examples), the
+## deploy/ dashboard and alert rules (make deploy-check), and bounded fuzzing
 test: broker
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./adapters/rabbitmq/
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./cmd/warren/
+	$(MAKE) --no-print-directory interop-goamqp
 	$(MAKE) --no-print-directory examples
 	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory fuzz-short
@@ -114,7 +115,8 @@ cluster-test: cluster
 .PHONY: interop-goamqp
 
 ## interop-goamqp: warren against a peer speaking goamqp's protocol
-## (interop/goamqp, its own module): events both ways, request/reply both
-## ways, today's refusal of goamqp's queues; not yet part of `make test`
+## (interop/goamqp, in the interop module): events both ways,
+## request/reply both ways, adopting and sharing goamqp's queues, a rolling
+## migration and rollback; part of `make test`
 interop-goamqp: broker
 	cd interop && flock -s /tmp/warren-broker.lock $(GO) test -race -count=1 ./goamqp/

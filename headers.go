@@ -21,6 +21,11 @@ const (
 	HeaderQueue    = "x-warren-queue"
 	HeaderReason   = "x-warren-reason"
 	HeaderFailedAt = "x-warren-failed-at"
+	// HeaderHeadersDropped counts the message's own headers a dead-letter
+	// copy left out because they did not fit one AMQP frame beside
+	// warren's (only on a queue without a dead-letter exchange, where the
+	// copy is the message's one way to the DLQ).
+	HeaderHeadersDropped = "x-warren-headers-dropped"
 
 	// HeaderError and HeaderErrorCode carry a handler's error on a reply
 	// (see ReplyError): the error's message, and a code such as "decode",

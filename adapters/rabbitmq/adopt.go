@@ -1,6 +1,10 @@
 package rabbitmq
 
-import "github.com/warren-mq/warren"
+import (
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren"
+)
 
 // WithAdoptQueue makes the consumer adopt a work queue that another
 // library or an operator declared, as it is: the queue is only checked to
@@ -19,6 +23,37 @@ import "github.com/warren-mq/warren"
 // of being nacked into nothing. WithSkipDeclare follows the same rule.
 func WithAdoptQueue() ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.adopt = true })
+}
+
+// WithoutDeadLetterExchange declares the work queue without the
+// x-dead-letter-exchange and x-dead-letter-routing-key arguments warren
+// normally gives it, so that it has exactly the arguments of the Spec: for a
+// queue shared with replicas of a service on another library that declares
+// it so (goamqp: compat/goamqp.EventStream and Requests give its
+// arguments), which could not declare it otherwise. Dead letters then go
+// by warren's confirmed republish to the DLQ only, as on an adopted queue
+// (WithAdoptQueue): nothing is nacked into nothing.
+func WithoutDeadLetterExchange() ConsumerOption {
+	return consumerOptionFunc(func(c *consumerConfig) { c.noDeadLetterExchange = true })
+}
+
+// withoutDeadLetterArgs removes the dead-letter arguments from queue in t.
+func withoutDeadLetterArgs(t warren.Topology, queue string) warren.Topology {
+	queues := make([]warren.Queue, len(t.Queues))
+	for i, q := range t.Queues {
+		if q.Name == queue && !q.Passive {
+			args := make(amqp.Table, len(q.Args))
+			for k, v := range q.Args {
+				if k != "x-dead-letter-exchange" && k != "x-dead-letter-routing-key" {
+					args[k] = v
+				}
+			}
+			q.Args = args
+		}
+		queues[i] = q
+	}
+	t.Queues = queues
+	return t
 }
 
 // hasDeadLetterRoute reports whether the broker routes what the consumer

@@ -72,6 +72,9 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 	if err != nil {
 		return nil, err
 	}
+	if cfg.noDeadLetterExchange {
+		t = withoutDeadLetterArgs(t, spec.Queue.Name)
+	}
 	t = quorumDeadLettering(t)
 	cons := &Consumer{
 		client:            c,

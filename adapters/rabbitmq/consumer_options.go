@@ -58,6 +58,7 @@ type consumerConfig struct {
 	abortGrace           time.Duration
 	skipDeclare          bool
 	adopt                bool // WithAdoptQueue
+	noDeadLetterExchange bool // WithoutDeadLetterExchange
 	settleTimeout        time.Duration
 	missingQueueAttempts int
 }

@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -18,7 +19,8 @@ func headerRoom(frameMax int) int { return max(frameMax-2<<10, 1<<10) }
 
 // errHeadersTooLarge is returned for a copy whose headers cannot be made
 // to fit one frame: the message is nacked instead, and the queue's
-// dead-letter exchange takes it.
+// dead-letter exchange takes it (on a queue without one, the copy leaves
+// the message's own headers out instead: dropOwnHeaders).
 var errHeadersTooLarge = errors.New("warren/rabbitmq: the copy's headers do not fit in one AMQP frame")
 
 // fitHeaders makes the headers of a dead-letter or retry copy fit one
@@ -71,4 +73,22 @@ func valueSize(v any) int {
 	default:
 		return 8 // numbers and booleans: at most 8 bytes
 	}
+}
+
+// dropOwnHeaders leaves out of a copy the headers the message came with,
+// keeping warren's (x-warren-*, x-exception-*, x-original-*), and counts
+// them in HeaderHeadersDropped: for a copy that must reach the DLQ although
+// the message's own headers leave no room in a frame.
+func dropOwnHeaders(p *warren.Publishing) {
+	kept := amqp.Table{}
+	dropped := 0
+	for k, v := range p.Headers {
+		if strings.HasPrefix(k, "x-warren-") || strings.HasPrefix(k, "x-exception-") || strings.HasPrefix(k, "x-original-") {
+			kept[k] = v
+			continue
+		}
+		dropped++
+	}
+	kept[warren.HeaderHeadersDropped] = int64(dropped)
+	p.Headers = kept
 }

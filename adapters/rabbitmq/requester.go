@@ -116,6 +116,7 @@ func (r *Requester) request(ctx context.Context, service, route string, p amqp.P
 		p.Type = route
 	}
 	fillDefaults(&p)
+	p.Headers = withCaller(p.Headers, r.client.Name())
 
 	var s *replySession
 	var c *pendingRequest
@@ -226,4 +227,24 @@ func (r *Requester) Close() error {
 	}
 	r.wg.Wait()
 	return err
+}
+
+// HeaderCaller is the header every request carries: the calling service's
+// name (WithName). goamqp's services address their answer by it, and a
+// goamqp service's reply wrapper fails (and requeues the request, for
+// ever) on a request without it; warren's services ignore it.
+const HeaderCaller = "service"
+
+// withCaller returns h with HeaderCaller set to name, unless the caller set
+// it; h itself is not changed.
+func withCaller(h amqp.Table, name string) amqp.Table {
+	if name == "" || h[HeaderCaller] != nil {
+		return h
+	}
+	out := make(amqp.Table, len(h)+1)
+	for k, v := range h {
+		out[k] = v
+	}
+	out[HeaderCaller] = name
+	return out
 }

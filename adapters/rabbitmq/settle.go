@@ -158,7 +158,13 @@ func pause(ctx context.Context, d time.Duration) {
 // was deleted) is published again after the topology is declared again.
 func (p *processor) republish(ctx context.Context, m *warren.Message, pub *warren.Publishing) error {
 	if err := fitHeaders(pub, p.frameSize()); err != nil {
-		return err
+		if p.dlxKnown {
+			return err // the broker's dead-lettering keeps every header
+		}
+		dropOwnHeaders(pub)
+		if err := fitHeaders(pub, p.frameSize()); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.settleTimeout)
 	defer cancel()

@@ -1,6 +1,11 @@
 package goamqp
 
-import "github.com/warren-mq/warren"
+import (
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/adapters/rabbitmq"
+)
 
 // HeaderService is the header goamqp writes on everything it publishes: the
 // publishing service's name. A goamqp service addresses its answer to a
@@ -34,4 +39,24 @@ func ResponseTopology(service string) warren.Topology {
 	return warren.Topology{Exchanges: []warren.Exchange{{
 		Name: ResponseExchange(service), Kind: warren.KindHeaders, Durable: true,
 	}}}
+}
+
+// EventStream is rabbitmq.EventStream with the queue shaped as goamqp
+// declares it: durable, classic, x-expires of QueueExpires. Consume it with
+// rabbitmq.WithoutDeadLetterExchange, so that warren and goamqp replicas of
+// one service can both declare the queue, in any order, during a rolling
+// deploy and a rollback (docs/MIGRATING.md).
+func EventStream(service string) rabbitmq.Spec {
+	return shaped(rabbitmq.EventStream(service))
+}
+
+// Requests is rabbitmq.Requests with the queue shaped as goamqp declares
+// it; see EventStream.
+func Requests(service string) rabbitmq.Spec {
+	return shaped(rabbitmq.Requests(service))
+}
+
+func shaped(s rabbitmq.Spec) rabbitmq.Spec {
+	s.Queue.Args = amqp.Table{"x-expires": int32(QueueExpires)}
+	return s
 }

@@ -13,15 +13,13 @@ import (
 	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
 
-// TestWarrenRefusesGoamqpQueueToday documents today's behaviour, not the
-// goal: a warren consumer of the same service name as a goamqp one cannot
-// declare the queue goamqp declared (x-expires 432000000, no dead-letter
-// arguments): NewConsumer fails with PRECONDITION_FAILED naming x-expires,
-// and leaves the queue as it was. Issue 14's adopt mode (adapters/rabbitmq)
-// will make this declaration succeed; this test must then be turned into
-// the adopt test (same setup, NewConsumer with the adopt option succeeds,
-// Order.Updated gets a binding, a permanent failure lands in the .dlq).
-func TestWarrenRefusesGoamqpQueueToday(t *testing.T) {
+// TestPlainConsumerRefusesGoamqpQueue: a warren consumer declared the
+// usual way, of the same service name as a goamqp one, cannot declare the
+// queue goamqp declared (x-expires 432000000, no dead-letter arguments):
+// NewConsumer fails with PRECONDITION_FAILED naming x-expires, and leaves
+// the queue as it was. Sharing the queue takes WithAdoptQueue
+// (adopt_migration_test.go) or goamqp's queue shape (shared_queue_test.go).
+func TestPlainConsumerRefusesGoamqpQueue(t *testing.T) {
 	nop := func(any, map[string]any) (any, error) { return nil, nil }
 	cases := []struct {
 		name    string
@@ -65,7 +63,7 @@ func TestWarrenRefusesGoamqpQueueToday(t *testing.T) {
 			cons, err := dialWarren(t, service).NewConsumer(ctx, r, tc.spec(service))
 			if err == nil {
 				_ = cons.Shutdown(ctx)
-				t.Fatal("NewConsumer declared over goamqp's queue; if adopt mode landed, turn this test into the adopt test")
+				t.Fatal("NewConsumer declared over goamqp's queue without adopting it or taking its shape")
 			}
 			var te *rabbitmq.TopologyError
 			if !errors.As(err, &te) || te.Kind != "queue" || te.Name != queue || te.Arg != "x-expires" {
@@ -75,7 +73,7 @@ func TestWarrenRefusesGoamqpQueueToday(t *testing.T) {
 			if !errors.As(err, &ae) || ae.Code != amqp.PreconditionFailed {
 				t.Fatalf("error %v: want PRECONDITION_FAILED (406)", err)
 			}
-			t.Logf("today: %v", err)
+			t.Logf("refused: %v", err)
 
 			// goamqp's queue is as it was: goamqp's own declaration still
 			// succeeds (rollback works).

@@ -151,3 +151,46 @@ func TestGoamqpCallsWarrenService(t *testing.T) {
 		t.Fatalf("%d answers without service=%s, first headers %s", len(wrong), caller, wrong[0])
 	}
 }
+
+// TestPlainRequestCarriesTheCallerName: a request from warren's own
+// Requester (not compat's Caller) carries the service header with the
+// client's name, so a goamqp service handles it once and answers it its
+// own way, instead of its reply wrapper failing and requeueing the
+// request for ever (41,909 handler runs in 6 s without the header). The
+// answer goes to goamqp's response exchange, which a plain Requester does
+// not read: the call ends by its own deadline.
+func TestPlainRequestCarriesTheCallerName(t *testing.T) {
+	target := brokertest.Name(t, "gq-price")
+	caller := brokertest.Name(t, "wr-plain")
+	deleteQueues(t, RequestQueue(target))
+	deleteExchanges(t, RequestExchange(target), ResponseExchange(target))
+	var mu sync.Mutex
+	var seen []any
+	peer := dialPeer(t, target)
+	err := peer.RequestResponseHandler("Price.Get", PriceQuery{}, func(msg any, h map[string]any) (any, error) {
+		mu.Lock()
+		seen = append(seen, h[HeaderService])
+		mu.Unlock()
+		return Price{SKU: msg.(*PriceQuery).SKU}, nil
+	})
+	if err == nil {
+		err = peer.Start()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := dialWarren(t, caller).NewRequester()
+	defer req.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = rabbitmq.Call[PriceQuery, Price](ctx, req, target, "Price.Get", PriceQuery{SKU: "a"})
+	if err == nil {
+		t.Fatal("a plain Requester got an answer from goamqp: the reply protocols differ, compat's Caller is the way")
+	}
+	time.Sleep(500 * time.Millisecond) // a requeue loop would show by now
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != caller {
+		t.Fatalf("goamqp ran its handler %d times with service headers %v; want once with %q", len(seen), seen, caller)
+	}
+}

@@ -1,17 +1,3 @@
-//go:build adopt
-
-// The tests in this file are written ahead of issue 14's adopt mode in
-// adapters/rabbitmq and are not part of any run yet: they need the
-// consumer option adoptQueue names (rabbitmq.WithAdoptQueue, to be named
-// there). Run them with: cd interop && go test -tags adopt ./goamqp/
-// Until then, `go test -tags adopt` does not compile. With adoptQueue
-// returning rabbitmq.WithSkipDeclare() (checked on 2026-12-02):
-// TestAdoptGoamqpQueue fails (no binding for Order.Updated),
-// TestAdoptMissingQueueFailsAtOnce fails (no error from NewConsumer),
-// TestAdoptNeverDropsAnOversizeDeadLetter fails (the message is dropped),
-// TestAdoptNeverDropsAPermanentFailure passes (a guard: the unroutable
-// copy is already requeued and reported).
-
 package goamqp
 
 import (
@@ -342,10 +328,10 @@ func TestRollingMigrationFromGoamqp(t *testing.T) {
 
 // TestAdoptNeverDropsAnOversizeDeadLetter: a permanent failure whose own
 // headers leave no room in a frame for warren's dead-letter headers
-// (errHeadersTooLarge in adapters/rabbitmq) is today nacked without
-// requeue, and goamqp's queue has no dead-letter exchange: it is dropped.
-// On an adopted queue it must end in the .dlq (a copy with the oversized
-// headers left out) or stay in the queue, requeued and reported.
+// (errHeadersTooLarge in adapters/rabbitmq) was nacked without requeue,
+// and goamqp's queue has no dead-letter exchange: it was dropped. On an
+// adopted queue it ends in the .dlq: a copy with warren's headers and the
+// body, the message's own headers left out and counted.
 func TestAdoptNeverDropsAnOversizeDeadLetter(t *testing.T) {
 	service := brokertest.Name(t, "svc")
 	queue := EventQueue(EventExchange, service)
@@ -389,7 +375,16 @@ func TestAdoptNeverDropsAnOversizeDeadLetter(t *testing.T) {
 		t.Fatalf("publish: %v", err)
 	}
 	runConsumer(t, cons)
-	brokertest.Eventually(t, 30*time.Second, "the oversize failure in the .dlq, or requeued and reported", func() bool {
-		return brokertest.Depth(t, ch, dlq) == 1 || obs.count() > 0
+	brokertest.Eventually(t, 30*time.Second, "the oversize failure in the .dlq", func() bool {
+		return brokertest.Depth(t, ch, dlq) == 1
 	})
+	d := brokertest.Drain(t, ch, dlq)[0]
+	if d.Headers[warren.HeaderReason] != warren.ReasonPermanent || d.Headers[warren.HeaderHeadersDropped] != int64(2) ||
+		d.Headers["x-big"] != nil || string(d.Body) != `{"id":1}` {
+		t.Errorf("dead letter: body %q, reason %v, headers dropped %v, x-big kept %v; want the body, %q, 2 (x-big and service), false",
+			d.Body, d.Headers[warren.HeaderReason], d.Headers[warren.HeaderHeadersDropped], d.Headers["x-big"] != nil, warren.ReasonPermanent)
+	}
+	if n := obs.count(); n != 0 {
+		t.Errorf("%d settle requeues: the copy should have gone at once", n)
+	}
 }

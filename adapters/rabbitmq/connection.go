@@ -60,8 +60,7 @@ func dialConnection(ctx context.Context, url, name string, cfg *config, onDone f
 		var attempts int
 		conn, attempts, err = c.dialRetrying(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): no connection after %d attempts: %w",
-				redact.Text(c.url), c.name, attempts, err)
+			return nil, fmt.Errorf("warren/rabbitmq: no connection after %d attempts, the last: %w", attempts, err)
 		}
 	} else if conn, err = c.dial(ctx); err != nil {
 		return nil, err

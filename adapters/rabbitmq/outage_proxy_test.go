@@ -62,6 +62,16 @@ func (x *outageProxy) stopReading(t *testing.T) {
 	// goroutines of this toxic may outlive the test (TestMain ignores them).
 }
 
+// stopAnswering holds everything the broker sends (a timeout toxic
+// downstream): a new connection's handshake never completes.
+func (x *outageProxy) stopAnswering(t *testing.T) {
+	t.Helper()
+	js := `{"name":"stop-answering","type":"timeout","stream":"downstream","toxicity":1,"attributes":{"timeout":0}}`
+	if _, err := x.p.Toxics.AddToxicJson(strings.NewReader(js)); err != nil {
+		t.Fatalf("outage proxy: add toxic: %v", err)
+	}
+}
+
 // connLog records the client's connection events.
 type connLog struct {
 	warren.NopObserver

@@ -60,7 +60,7 @@ func dialConnection(ctx context.Context, url, name string, cfg *config, onDone f
 		var attempts int
 		conn, attempts, err = c.dialRetrying(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("warren/rabbitmq: no connection after %d attempts, the last: %w", attempts, err)
+			return nil, fmt.Errorf("warren/rabbitmq: no connection after %s, the last: %w", countAttempts(attempts), err)
 		}
 	} else if conn, err = c.dial(ctx); err != nil {
 		return nil, err
@@ -237,6 +237,14 @@ func (c *connection) dialRetrying(ctx context.Context) (*amqp.Connection, int, e
 			return nil, attempt, err
 		}
 	}
+}
+
+// countAttempts says "1 attempt" or "n attempts".
+func countAttempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }
 
 // permanentDialError reports a dial failure another attempt cannot fix:

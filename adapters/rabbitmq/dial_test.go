@@ -146,3 +146,22 @@ func TestWithSharedConnection(t *testing.T) {
 		t.Fatalf("%d connections named %s on the broker, want 1", len(got), client.Name())
 	}
 }
+
+// TestDialRefusedCredentialsFailAtOnce: retrying cannot fix a refused
+// password, so Dial does not retry it (RabbitMQ itself delays the
+// refusal, about 3 s here), and its error hides the password.
+func TestDialRefusedCredentialsFailAtOnce(t *testing.T) {
+	brokertest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := Dial(ctx, "amqp://guest:wr0ngpw@127.0.0.1:5672/", WithReconnect(50*time.Millisecond, 100*time.Millisecond, 0))
+	took := time.Since(start)
+	t.Logf("refused after %v: %v", took.Round(time.Millisecond), err)
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "after 1 attempt,") {
+		t.Fatalf("Dial with a wrong password: %v after %v, want a refusal at the first attempt", err, took)
+	}
+	if strings.Contains(err.Error(), "wr0ngpw") {
+		t.Fatalf("the error shows the password: %v", err)
+	}
+}

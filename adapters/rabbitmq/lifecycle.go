@@ -23,8 +23,8 @@ type gaveUpError struct {
 }
 
 func (e *gaveUpError) Error() string {
-	return redact.Text(fmt.Sprintf("%v: connection %s lost, %d attempts to reconnect failed (the client is closed): %v",
-		ErrGaveUp, e.conn, e.attempts, e.last))
+	return redact.Text(fmt.Sprintf("%v: connection %s lost, %s to reconnect failed (the client is closed): %v",
+		ErrGaveUp, e.conn, countAttempts(e.attempts), e.last))
 }
 
 // Is makes errors.Is(err, ErrGaveUp) and errors.Is(err, ErrClosed) hold.

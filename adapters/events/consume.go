@@ -20,7 +20,8 @@ const (
 // Consume starts a consumer of topic and returns the channel it delivers
 // events on. The channel is closed when the consumer stops: when the
 // ConsumeContext context ends, the stream is closed, or the client is
-// closed.
+// done (closed, or its recovery gave up: then the ErrorHandler gets the
+// client's error, matching rabbitmq.ErrGaveUp, first).
 //
 // Without WithGroup the consumer reads the topic's stream queue and gets
 // every event published from now on (or from WithOffset's time); with

@@ -160,6 +160,8 @@ func (c *consumer) run(sess *session, deliveries <-chan amqp.Delivery) {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
+			case <-c.stream.client.Done(): // the next start returns the client's error
+				t.Stop()
 			case <-c.ctx.Done():
 				t.Stop()
 				c.finish()

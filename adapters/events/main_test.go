@@ -34,12 +34,19 @@ type env struct {
 
 func newEnv(t testing.TB, opts ...Option) *env {
 	t.Helper()
-	url := brokertest.Require(t)
+	return newEnvAt(t, brokertest.Require(t), rabbitmq.WithReconnect(50*time.Millisecond, time.Second, 0), opts...)
+}
+
+// newEnvAt is newEnv with a client dialled to url with the recovery
+// policy reconnect.
+func newEnvAt(t testing.TB, url string, reconnect rabbitmq.Option, opts ...Option) *env {
+	t.Helper()
+	brokertest.Require(t)
 	e := &env{t: t, name: brokertest.Name(t, "s")}
 	t.Cleanup(e.deleteAll) // registered first, runs last
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	client, err := rabbitmq.Dial(ctx, url, rabbitmq.WithName(e.name), rabbitmq.WithReconnect(50*time.Millisecond, time.Second, 0))
+	client, err := rabbitmq.Dial(ctx, url, rabbitmq.WithName(e.name), reconnect)
 	if err != nil {
 		t.Fatalf("cannot reach RabbitMQ: %v\nstart one with `make broker`", err)
 	}

@@ -25,26 +25,32 @@ type Client struct {
 	mu        sync.Mutex
 	consumers []*Consumer
 	closed    bool
+	done      chan struct{} // closed with err set: closed or given up
+	err       error
 }
 
-// Dial connects to the broker at url (amqp:// or amqps://). It fails if the
-// first connection cannot be made before ctx ends; after that, lost
-// connections are recovered in the background (see WithReconnect).
-// Passwords never appear in its errors.
+// Dial connects to the broker at url (amqp:// or amqps://). It retries
+// the first connection with the WithReconnect policy until ctx ends
+// (WithDialRetry(false): it fails at once); after that, lost connections
+// are recovered in the background. When recovery gives up, the client is
+// done (see Done). Passwords never appear in its errors.
 func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o.apply(cfg)
 	}
-	c := &Client{cfg: cfg}
+	if err := checkURL(url, cfg); err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, done: make(chan struct{})}
 	var err error
 	if cfg.sharedConnection {
-		c.consume, err = dialConnection(ctx, url, cfg.name, cfg)
+		c.consume, err = dialConnection(ctx, url, cfg.name, cfg, c.onConnectionDone(&c.consume))
 		c.publish = c.consume
 	} else {
-		c.consume, err = dialConnection(ctx, url, cfg.name+".consume", cfg)
+		c.consume, err = dialConnection(ctx, url, cfg.name+".consume", cfg, c.onConnectionDone(&c.consume))
 		if err == nil {
-			c.publish, err = dialConnection(ctx, url, cfg.name+".publish", cfg)
+			c.publish, err = dialConnection(ctx, url, cfg.name+".publish", cfg, c.onConnectionDone(&c.publish))
 			if err != nil {
 				_ = c.consume.close()
 			}
@@ -121,7 +127,9 @@ func (c *Client) declare(ctx context.Context, conn *connection, t warren.Topolog
 }
 
 // Close shuts down the client's consumers (see Consumer.Shutdown), then
-// closes its connections. It is safe to call more than once.
+// closes its connections, and the client is done (Done, Err). It is safe
+// to call more than once, and needed after a give-up too: it waits for the
+// client's goroutines.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -133,10 +141,11 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	var errs []error
 	for _, cons := range consumers {
-		if err := cons.Shutdown(context.Background()); err != nil && !errors.Is(err, errNotRunning) {
+		if err := cons.Shutdown(context.Background()); err != nil && !errors.Is(err, errNotRunning) && !errors.Is(err, ErrGaveUp) {
 			errs = append(errs, err)
 		}
 	}
+	c.terminate(nil, ErrClosed)
 	if c.publish != c.consume {
 		errs = append(errs, c.publish.close())
 	}
@@ -154,4 +163,10 @@ func (c *Client) register(cons *Consumer) error {
 	}
 	c.consumers = append(c.consumers, cons)
 	return nil
+}
+
+// onConnectionDone returns the callback a connection calls when it is done
+// for good; *conn is read then, after Dial set it.
+func (c *Client) onConnectionDone(conn **connection) func(error) {
+	return func(err error) { c.terminate(*conn, err) }
 }

@@ -21,6 +21,14 @@ var ErrNacked = errors.New("warren/rabbitmq: publish nacked by the broker")
 // been enqueued.
 var ErrConfirmLost = errors.New("warren/rabbitmq: channel closed before the broker confirmed the publish")
 
+// ErrPublishTimeout is returned when a publish's context (or
+// WithPublishTimeout) ended after its message was handed to the
+// connection but before the broker confirmed it: the broker may still have
+// the message, and may confirm it late. The caller decides whether to
+// publish it again (with the same message id, so that a consumer that
+// deduplicates sees one message). It wraps the context's error.
+var ErrPublishTimeout = errors.New("warren/rabbitmq: publish not confirmed in time: the broker may still have the message")
+
 // Confirmation is the pending broker confirm of one publish.
 type Confirmation struct{ p *confirm.Pending }
 
@@ -37,7 +45,7 @@ func (c *Confirmation) Wait(ctx context.Context) error {
 	case <-c.p.Done():
 		return c.result()
 	case <-ctx.Done():
-		return fmt.Errorf("warren/rabbitmq: waiting for publish confirm: %w", ctx.Err())
+		return fmt.Errorf("%w: %w", ErrPublishTimeout, ctx.Err())
 	}
 }
 
@@ -56,23 +64,33 @@ func (c *Confirmation) result() error {
 }
 
 // confirmChannel is one channel in confirm mode, reopened when lost.
-// Publishes on it are serialised (mu) so that each knows its sequence
+// Publishes on it are serialised (sem) so that each knows its sequence
 // number. Every channel it opens has its own confirm.Tracker, read by one
 // goroutine: returns (matched to their publish by its stamped sequence
 // number) and confirms come in the order the broker sent them, so a
 // basic.return marks its publish before the confirm completes it, and a
 // new channel's confirms never complete an old channel's publishes.
+//
+// No publish waits on another beyond its own context: a publish waits for
+// recovery before it takes sem, takes sem up to its context, and the send
+// itself runs in a goroutine of its own that holds sem until the library
+// returns (bounded by WithWriteTimeout), while the caller returns when its
+// context ends.
 type confirmChannel struct {
 	conn *connection
 
-	mu      sync.Mutex // serialises publishes and (re)opening
+	sem     chan struct{} // one slot: serialises publishes and (re)opening
 	ch      *amqp.Channel
 	tracker *confirm.Tracker // of ch
-	wg      *sync.WaitGroup
+	wg      *sync.WaitGroup  // listeners and sends
+}
+
+func newConfirmChannel(conn *connection, wg *sync.WaitGroup) *confirmChannel {
+	return &confirmChannel{conn: conn, wg: wg, sem: make(chan struct{}, 1)}
 }
 
 // open makes sure the channel is open, waiting for recovery up to ctx.
-// Called with mu held.
+// Called holding sem.
 func (cc *confirmChannel) open(ctx context.Context) error {
 	if cc.ch != nil && !cc.ch.IsClosed() {
 		return nil
@@ -89,26 +107,72 @@ func (cc *confirmChannel) open(ctx context.Context) error {
 	return nil
 }
 
+// acquire takes sem, up to ctx or the connection's end.
+func (cc *confirmChannel) acquire(ctx context.Context) error {
+	select {
+	case cc.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("warren/rabbitmq: waiting for the publish channel (nothing was sent): %w", ctx.Err())
+	case <-cc.conn.done:
+		return cc.conn.terminalErr()
+	}
+}
+
+func (cc *confirmChannel) release() { <-cc.sem }
+
+// sent is the outcome of one send.
+type sent struct {
+	pending *confirm.Pending
+	err     error
+}
+
 // publish sends one message and returns its pending confirmation. If the
 // channel is closed before the message is sent, it reopens it (waiting for
 // recovery up to ctx) and tries again.
 func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*Confirmation, error) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
 	for {
-		if err := cc.open(ctx); err != nil {
+		// Wait for recovery holding nothing: others keep their deadlines.
+		if _, _, err := cc.conn.current(ctx); err != nil {
 			return nil, err
 		}
-		pending, err := confirm.Publish(ctx, cc.ch, cc.tracker, p.Exchange, p.RoutingKey, p.Mandatory, p.Publishing)
-		switch {
+		if err := cc.acquire(ctx); err != nil {
+			return nil, err
+		}
+		if err := cc.open(ctx); err != nil {
+			cc.release()
+			return nil, err
+		}
+		ch, tracker := cc.ch, cc.tracker
+		res := make(chan sent, 1)
+		cc.wg.Add(1)
+		go func() {
+			defer cc.wg.Done()
+			defer cc.release()
+			pending, err := confirm.Publish(ctx, ch, tracker, p.Exchange, p.RoutingKey, p.Mandatory, p.Publishing)
+			if errors.Is(err, confirm.ErrFailed) || errors.Is(err, amqp.ErrClosed) {
+				if cc.ch == ch {
+					cc.ch = nil // closed under us: the next publish reopens
+				}
+			}
+			res <- sent{pending, err}
+		}()
+		var r sent
+		select {
+		case r = <-res:
+		case <-ctx.Done():
+			// The send is stuck in the library (a socket the broker stopped
+			// reading): it may yet go out.
+			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w: %w", p.Exchange, p.RoutingKey, ErrPublishTimeout, ctx.Err())
+		}
+		switch err := r.err; {
 		case err == nil:
-			return &Confirmation{p: pending}, nil
+			return &Confirmation{p: r.pending}, nil
 		case errors.Is(err, confirm.ErrFailed): // the channel closed under us: reopen
-			cc.ch = nil
 			continue
 		case !errors.Is(err, amqp.ErrClosed) || ctx.Err() != nil:
 			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w", p.Exchange, p.RoutingKey, err)
 		}
-		cc.ch = nil // closed under us before the message left: reopen and retry
+		// closed under us before the message left: reopen and retry
 	}
 }

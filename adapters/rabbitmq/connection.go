@@ -32,14 +32,18 @@ type connection struct {
 	blocked bool
 	unblock chan struct{} // closed when the broker lifts a connection.blocked
 	gen     uint64
-	err     error // terminal error once recovery gave up
-	closed  bool
+	err     error // the terminal error: ErrClosed after close, a give-up (ErrGaveUp)
+	closed  bool  // close was called
 
-	done chan struct{} // closed by close()
-	wg   sync.WaitGroup
+	done   chan struct{} // closed when the connection is done for good: closed or given up
+	onDone func(error)   // called once, with err, when done closes (the client's terminal state)
+	wg     sync.WaitGroup
 }
 
-func dialConnection(ctx context.Context, url, name string, cfg *config) (*connection, error) {
+// dialConnection makes the first connection: with WithDialRetry (the
+// default) it dials with the recovery backoff until it connects, the policy
+// gives up, or ctx ends; without it, once.
+func dialConnection(ctx context.Context, url, name string, cfg *config, onDone func(error)) (*connection, error) {
 	c := &connection{
 		name:    name,
 		url:     url,
@@ -47,10 +51,18 @@ func dialConnection(ctx context.Context, url, name string, cfg *config) (*connec
 		up:      make(chan struct{}),
 		unblock: make(chan struct{}),
 		done:    make(chan struct{}),
+		onDone:  onDone,
 	}
 	close(c.unblock)
-	conn, err := c.dial(ctx)
-	if err != nil {
+	var conn *amqp.Connection
+	var err error
+	if cfg.dialRetry {
+		var attempts int
+		conn, attempts, err = c.dialRetrying(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("warren/rabbitmq: no connection after %s, the last: %w", countAttempts(attempts), err)
+		}
+	} else if conn, err = c.dial(ctx); err != nil {
 		return nil, err
 	}
 	c.install(conn, 0)
@@ -73,7 +85,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 			"connection_name": c.name,
 			"product":         "warren",
 		},
-		Dial: amqp.DefaultDial(c.cfg.dialTimeout),
+		Dial: boundedDial(c.cfg.dialTimeout, c.cfg.writeTimeout),
 	}
 	res := make(chan result, 1)
 	go func() {
@@ -146,7 +158,7 @@ func (c *connection) supervise(conn *amqp.Connection) {
 			cause = closeErr
 		}
 		c.mu.Lock()
-		if c.closed {
+		if c.err != nil { // closed or aborted: nothing to recover
 			c.mu.Unlock()
 			return
 		}
@@ -159,10 +171,11 @@ func (c *connection) supervise(conn *amqp.Connection) {
 
 		next, attempts, err := c.redial()
 		if err != nil {
-			c.mu.Lock()
-			c.err = err
-			c.mu.Unlock()
-			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed, Err: err})
+			if !errors.Is(err, ErrGaveUp) {
+				return // closed meanwhile: close reports it
+			}
+			c.finish(err)
+			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed, Attempt: attempts, Err: err})
 			return
 		}
 		c.install(next, attempts)
@@ -170,8 +183,8 @@ func (c *connection) supervise(conn *amqp.Connection) {
 	}
 }
 
-// redial dials with backoff until it succeeds, the policy gives up, or the
-// connection is closed.
+// redial dials with backoff until it succeeds, the policy gives up (a
+// *gaveUpError), or the connection is closed (ErrClosed).
 func (c *connection) redial() (*amqp.Connection, int, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -182,27 +195,63 @@ func (c *connection) redial() (*amqp.Connection, int, error) {
 		case <-ctx.Done():
 		}
 	}()
-	attempt := 0
-	var conn *amqp.Connection
-	op := func() error {
-		attempt++
-		var err error
-		conn, err = c.dial(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return backoff.Permanent(ErrClosed)
-			}
-			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnDown, Attempt: attempt, Err: err})
-		}
-		return err
+	conn, attempts, err := c.dialRetrying(ctx)
+	switch {
+	case err == nil:
+		return conn, attempts, nil
+	case ctx.Err() != nil:
+		return nil, attempts, ErrClosed
+	default:
+		return nil, attempts, &gaveUpError{conn: c.name, attempts: attempts, last: err}
 	}
-	if err := backoff.Retry(op, backoff.WithContext(c.cfg.newBackoff(), ctx)); err != nil {
+}
+
+// dialRetrying dials until a dial succeeds, the backoff policy stops (after
+// maxRetries attempts), a dial fails in a way no retry can fix (a URL that
+// does not parse, refused credentials), or ctx ends. The first attempt is
+// immediate; each failed one is an Observer event. It returns the number of
+// attempts and, on failure, the last dial error.
+func (c *connection) dialRetrying(ctx context.Context) (*amqp.Connection, int, error) {
+	bo := c.cfg.newBackoff()
+	for attempt := 1; ; attempt++ {
+		conn, err := c.dial(ctx)
+		if err == nil {
+			return conn, attempt, nil
+		}
 		if ctx.Err() != nil {
-			return nil, attempt, ErrClosed
+			return nil, attempt, err
 		}
-		return nil, attempt, fmt.Errorf("warren/rabbitmq: %s: recovery gave up after %d attempts: %w", c.name, attempt, err)
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnDown, Attempt: attempt, Err: err})
+		if permanentDialError(err) || c.cfg.maxRetries > 0 && uint64(attempt) >= c.cfg.maxRetries {
+			return nil, attempt, err
+		}
+		wait := bo.NextBackOff()
+		if wait == backoff.Stop {
+			return nil, attempt, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, attempt, err
+		}
 	}
-	return conn, attempt, nil
+}
+
+// countAttempts says "1 attempt" or "n attempts".
+func countAttempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
+}
+
+// permanentDialError reports a dial failure another attempt cannot fix:
+// the broker refused the credentials or the virtual host.
+func permanentDialError(err error) bool {
+	var ae *amqp.Error
+	return errors.As(err, &ae) && (ae.Code == amqp.AccessRefused || ae.Code == amqp.NotAllowed)
 }
 
 // current waits until the connection is up and returns it with its
@@ -210,12 +259,9 @@ func (c *connection) redial() (*amqp.Connection, int, error) {
 func (c *connection) current(ctx context.Context) (*amqp.Connection, uint64, error) {
 	for {
 		c.mu.Lock()
-		conn, up, gen, closed, err := c.conn, c.up, c.gen, c.closed, c.err
+		conn, up, gen, err := c.conn, c.up, c.gen, c.err
 		c.mu.Unlock()
-		switch {
-		case closed:
-			return nil, 0, ErrClosed
-		case err != nil:
+		if err != nil {
 			return nil, 0, err
 		}
 		select {
@@ -228,13 +274,11 @@ func (c *connection) current(ctx context.Context) (*amqp.Connection, uint64, err
 			case <-ctx.Done():
 				return nil, 0, ctx.Err()
 			case <-c.done:
-				return nil, 0, ErrClosed
 			case <-time.After(10 * time.Millisecond):
 			}
 		case <-ctx.Done():
 			return nil, 0, fmt.Errorf("warren/rabbitmq: waiting for connection %s: %w", c.name, ctx.Err())
-		case <-c.done:
-			return nil, 0, ErrClosed
+		case <-c.done: // the loop returns the terminal error
 		}
 	}
 }
@@ -251,11 +295,18 @@ func (c *connection) channel(ctx context.Context) (*amqp.Channel, uint64, error)
 		if err == nil {
 			return ch, gen, nil
 		}
-		if !errors.Is(err, amqp.ErrClosed) {
+		if !errors.Is(err, amqp.ErrClosed) && !conn.IsClosed() && !connectionLost(err) {
 			return nil, 0, fmt.Errorf("warren/rabbitmq: open channel on %s: %w", c.name, err)
 		}
 		// The connection died between current and Channel: wait again.
 	}
+}
+
+// connectionLost recognises the error amqp091-go fails a call with when
+// the socket breaks under it (FRAME_ERROR "EOF", a write error).
+func connectionLost(err error) bool {
+	var ae *amqp.Error
+	return errors.As(err, &ae) && ae.Code == amqp.FrameError
 }
 
 // frameSize returns the frame_max negotiated on the current connection,
@@ -287,7 +338,56 @@ func (c *connection) waitUnblocked(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("%w: %w", ErrBlocked, ctx.Err())
 	case <-c.done:
-		return ErrClosed
+		return c.terminalErr()
+	}
+}
+
+// isUp reports whether the connection is open now.
+func (c *connection) isUp() bool {
+	c.mu.Lock()
+	conn, up, err := c.conn, c.up, c.err
+	c.mu.Unlock()
+	return err == nil && isClosed(up) && conn != nil && !conn.IsClosed()
+}
+
+// terminalErr returns the error the connection ended with, nil while it
+// has not.
+func (c *connection) terminalErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// finish makes the connection done with err (once): waiters wake and get
+// err, recovery stops, the client hears of it. It does not wait for
+// anything. It returns the amqp connection to close and whether this call
+// was the one that ended it.
+func (c *connection) finish(err error) (*amqp.Connection, bool) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return nil, false
+	}
+	c.err = err
+	conn := c.conn
+	close(c.done)
+	c.mu.Unlock()
+	if c.onDone != nil {
+		c.onDone(err)
+	}
+	return conn, true
+}
+
+// abort ends the connection with err, the give-up of its sibling: it
+// closes the amqp connection (bounded) so that its channels, and everyone
+// waiting on them, fail now. close still waits for its goroutines.
+func (c *connection) abort(err error) {
+	conn, first := c.finish(err)
+	if first && conn != nil && !conn.IsClosed() {
+		_ = conn.CloseDeadline(time.Now().Add(closeTimeout))
+	}
+	if first {
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed, Err: err})
 	}
 }
 
@@ -299,9 +399,8 @@ func (c *connection) close() error {
 		return nil
 	}
 	c.closed = true
-	conn := c.conn
-	close(c.done)
 	c.mu.Unlock()
+	conn, first := c.finish(ErrClosed)
 	var err error
 	if conn != nil && !conn.IsClosed() {
 		// Bounded: a broker that blocks the connection (flow control)
@@ -309,7 +408,9 @@ func (c *connection) close() error {
 		err = conn.CloseDeadline(time.Now().Add(closeTimeout))
 	}
 	c.wg.Wait()
-	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed})
+	if first {
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed})
+	}
 	if errors.Is(err, amqp.ErrClosed) {
 		err = nil
 	}

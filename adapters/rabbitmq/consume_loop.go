@@ -26,6 +26,7 @@ func (c *Consumer) consumeLoop() error {
 	for {
 		cc, deliveries, err := c.open()
 		if err != nil {
+			c.status.set(ConsumerRecovering, nil)
 			if c.stopping() || errors.Is(err, errStopping) {
 				return c.finish(nil, c.takeDeadline())
 			}
@@ -51,17 +52,21 @@ func (c *Consumer) consumeLoop() error {
 			select {
 			case <-time.After(wait):
 				continue
+			case <-c.client.done: // the next open returns the client's error
+				continue
 			case <-c.stop:
 				return c.finish(nil, c.takeDeadline())
 			}
 		}
 		missing = 0
 		started := time.Now()
+		c.status.set(ConsumerConsuming, nil)
 		if c.dispatch(cc, deliveries) {
 			return c.finish(cc, c.takeDeadline())
 		}
 		// The channel is gone: its tags are dead. Handlers still running
 		// finish; their settlements are dropped and the broker redelivers.
+		c.status.set(ConsumerRecovering, nil)
 		c.channelLost(cc)
 		cc.abandon()
 		if time.Since(started) >= healthyChannelAge {
@@ -79,6 +84,7 @@ func (c *Consumer) consumeLoop() error {
 		}
 		select {
 		case <-time.After(wait):
+		case <-c.client.done:
 		case <-c.stop:
 			return c.finish(nil, c.takeDeadline())
 		}

@@ -43,6 +43,7 @@ type Consumer struct {
 	deadline        chan time.Time // the shutdown deadline chosen by Shutdown
 	finished        chan struct{}  // closed when Run returns
 	runErr          error
+	status          consumerStatus
 
 	workers *workers
 }
@@ -154,7 +155,8 @@ func (c *Consumer) SetPrefetch(n int) error {
 //
 // Run returns nil after a graceful shutdown, and an error when the consumer
 // cannot go on: a topology the broker refuses, the client closed, recovery
-// given up.
+// given up (the client's Err, matching ErrGaveUp, within a second of the
+// give-up). State tells where it is meanwhile.
 func (c *Consumer) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.running {
@@ -179,6 +181,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	c.workers = newWorkers(base, c.proc, c.cfg.workers, c.cfg.orderBy, c.stop)
 	err := c.consumeLoop()
 	c.runErr = err
+	c.status.set(ConsumerStopped, err)
 	return err
 }
 

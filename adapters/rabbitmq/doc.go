@@ -17,6 +17,22 @@
 // themselves (WithReconnect); Close shuts down the client's consumers
 // first.
 //
+// Dial retries the first connection with the same policy until its
+// context ends (WithDialRetry(false) fails at once). On a loss, consumers
+// wait and resubscribe, publishes and requests wait for recovery up to
+// their own deadline (WithPublishTimeout when they have none; no publish
+// waits behind another), and Client.Ready reports the outage. When
+// recovery gives up (WithReconnect's maxRetries), the client is done:
+// Done closes, Err matches ErrGaveUp, Consumer.Run returns it within a
+// second, every publish and request fails with it, events consumers close
+// their channels, and the Observer gets a ConnClosed event with it. It does
+// not recover: the service exits or dials again. Probes: Client.Healthy
+// (live until done) and Client.Ready (connections up, every consumer
+// consuming), served over HTTP by package health:
+//
+//	mux.Handle("/livez", health.Handler(client))
+//	mux.Handle("/readyz", health.Handler(client))
+//
 // # Consuming
 //
 // Client.NewConsumer declares a Spec's topology (exchange, queue, one

@@ -26,6 +26,10 @@ type config struct {
 	initialInterval  time.Duration
 	maxInterval      time.Duration
 	maxRetries       uint64
+	fixedInterval    bool // WithReconnectInterval: no growth, no jitter
+	dialRetry        bool
+	writeTimeout     time.Duration
+	publishTimeout   time.Duration
 	observer         warren.Observer
 	onBlocked        func(connection string, blocked bool, reason string)
 	sharedConnection bool
@@ -41,22 +45,41 @@ func defaultConfig() *config {
 		dialTimeout:     30 * time.Second,
 		initialInterval: 100 * time.Millisecond,
 		maxInterval:     10 * time.Second,
+		dialRetry:       true,
+		writeTimeout:    DefaultWriteTimeout,
+		publishTimeout:  DefaultPublishTimeout,
 		observer:        warren.NopObserver{},
 		publishChannels: 1,
 	}
 }
 
+// newBackoff returns the intervals between dials of one outage (and
+// between a consumer's attempts to reopen its channel): exponential from
+// initialInterval to maxInterval, jittered +-50%, or a fixed interval
+// without jitter (WithReconnectInterval). With maxRetries it stops after
+// maxRetries-1 intervals, that is maxRetries attempts.
 func (c *config) newBackoff() backoff.BackOff {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = c.initialInterval
-	b.MaxInterval = c.maxInterval
-	b.MaxElapsedTime = 0 // bounded by maxRetries, or forever
-	b.Reset()
+	var b backoff.BackOff
+	if c.fixedInterval {
+		b = backoff.NewConstantBackOff(c.initialInterval)
+	} else {
+		e := backoff.NewExponentialBackOff()
+		e.InitialInterval = c.initialInterval
+		e.MaxInterval = c.maxInterval
+		e.RandomizationFactor = reconnectJitter
+		e.MaxElapsedTime = 0 // bounded by maxRetries, or forever
+		e.Reset()
+		b = e
+	}
 	if c.maxRetries > 0 {
-		return backoff.WithMaxRetries(b, c.maxRetries)
+		return backoff.WithMaxRetries(b, c.maxRetries-1)
 	}
 	return b
 }
+
+// reconnectJitter is the randomization of the exponential intervals: each
+// is drawn from [interval*(1-j), interval*(1+j)].
+const reconnectJitter = 0.5
 
 // wrapPublish wraps send in the client's publish middleware (WithPublishMiddleware),
 // the first one outermost.
@@ -87,7 +110,8 @@ func WithName(name string) Option {
 	return optionFunc(func(c *config) { c.name = name })
 }
 
-// WithTLS sets the TLS configuration for amqps URLs.
+// WithTLS sets the TLS configuration for amqps URLs. Dial refuses it with
+// an amqp:// URL rather than connect in plain text.
 func WithTLS(cfg *tls.Config) Option {
 	return optionFunc(func(c *config) { c.tls = cfg })
 }
@@ -110,16 +134,72 @@ func WithDialTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.dialTimeout = d })
 }
 
-// WithReconnect sets the recovery backoff: exponential from initial to max
-// between attempts, at most maxRetries attempts per outage (0: forever,
-// the default). Defaults: 100ms to 10s.
+// WithReconnect sets the recovery backoff: the first redial of an outage
+// is immediate, then the waits between attempts grow exponentially
+// (x1.5) from initial to max, each jittered +-50% so that many clients do
+// not redial in step. At most maxRetries attempts per outage (0: forever,
+// the default); then the client gives up (see Client.Done, ErrGaveUp).
+// Defaults: 100ms to 10s, forever. Dial uses the same policy for the first
+// connection (see WithDialRetry).
 func WithReconnect(initial, max time.Duration, maxRetries int) Option {
 	return optionFunc(func(c *config) {
-		c.initialInterval, c.maxInterval = initial, max
+		c.initialInterval, c.maxInterval, c.fixedInterval = initial, max, false
+		c.maxRetries = 0
 		if maxRetries > 0 {
 			c.maxRetries = uint64(maxRetries)
 		}
 	})
+}
+
+// WithReconnectInterval is WithReconnect with a fixed interval: the first
+// redial of an outage is immediate, then one every interval exactly (no
+// jitter), at most maxRetries attempts per outage (0: forever).
+func WithReconnectInterval(interval time.Duration, maxRetries int) Option {
+	return optionFunc(func(c *config) {
+		c.initialInterval, c.maxInterval, c.fixedInterval = interval, interval, true
+		c.maxRetries = 0
+		if maxRetries > 0 {
+			c.maxRetries = uint64(maxRetries)
+		}
+	})
+}
+
+// WithDialRetry says whether Dial retries the first connection (default
+// true): with it, Dial dials with the WithReconnect policy until it
+// connects, the policy gives up or Dial's context ends, so a service may
+// start before its broker; without it, Dial fails at the first refusal.
+// Refused credentials and an unparsable URL fail at once either way. A
+// failed Dial's error says how many attempts it made and the last cause.
+func WithDialRetry(retry bool) Option {
+	return optionFunc(func(c *config) { c.dialRetry = retry })
+}
+
+// DefaultPublishTimeout is how long a publish waits for its confirm when
+// its context has no deadline (WithPublishTimeout).
+const DefaultPublishTimeout = 30 * time.Second
+
+// WithPublishTimeout bounds a publish whose context has no deadline
+// (default DefaultPublishTimeout; 0: unbounded): waiting for recovery, for
+// flow control, for the send and for the broker's confirm. A publish that
+// ran out of time after its message was sent returns ErrPublishTimeout:
+// the broker may still have the message and confirm it late, so the
+// caller decides whether to publish it again (with the same message id,
+// for consumers that deduplicate).
+func WithPublishTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.publishTimeout = d })
+}
+
+// DefaultWriteTimeout bounds one write to the socket (WithWriteTimeout).
+const DefaultWriteTimeout = 15 * time.Second
+
+// WithWriteTimeout bounds each write to the broker's socket (default
+// DefaultWriteTimeout; 0: unbounded). A write that stalls longer (the
+// broker, or the network, stopped reading) fails the connection, and
+// recovery starts; publishes whose frames it carried fail with
+// ErrConfirmLost. Their callers do not wait for it: a publish returns by
+// its own deadline regardless.
+func WithWriteTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.writeTimeout = d })
 }
 
 // WithObserver reports connection changes, settlements, retries and

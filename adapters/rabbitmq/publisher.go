@@ -21,8 +21,10 @@ import (
 // Messages are persistent unless the publishing says otherwise, and get a
 // message id and a timestamp when they have none. Publish waits for a lost
 // connection to recover, and for broker flow control to lift, up to the
-// caller's context; it never reports success for a message the broker did
-// not confirm.
+// caller's context (or WithPublishTimeout when it has no deadline), and
+// returns by that deadline whatever other publishes do; it never reports
+// success for a message the broker did not confirm. Once the client is done
+// (Client.Done) every publish fails at once with Client.Err.
 type Publisher struct {
 	channels *confirmChannels
 	exchange string
@@ -35,6 +37,7 @@ type Publisher struct {
 type confirmChannels struct {
 	conn     *connection
 	observer warren.Observer
+	timeout  time.Duration    // WithPublishTimeout
 	send     warren.Publisher // confirmAndWait wrapped in the client's publish middleware
 	chans    []*confirmChannel
 	next     atomic.Uint32
@@ -42,9 +45,9 @@ type confirmChannels struct {
 }
 
 func newConfirmChannels(conn *connection, n int, cfg *config) *confirmChannels {
-	p := &confirmChannels{conn: conn, observer: cfg.observer}
+	p := &confirmChannels{conn: conn, observer: cfg.observer, timeout: cfg.publishTimeout}
 	for i := 0; i < n; i++ {
-		p.chans = append(p.chans, &confirmChannel{conn: conn, wg: &p.wg})
+		p.chans = append(p.chans, newConfirmChannel(conn, &p.wg))
 	}
 	p.send = cfg.wrapPublish(warren.PublisherFunc(p.publishAndWait))
 	return p
@@ -53,6 +56,8 @@ func newConfirmChannels(conn *connection, n int, cfg *config) *confirmChannels {
 // publishAndWait publishes on the next channel and waits for the confirm.
 func (p *confirmChannels) publishAndWait(ctx context.Context, msg *warren.Publishing) error {
 	start := time.Now()
+	ctx, cancel := p.bound(ctx)
+	defer cancel()
 	conf, err := p.publishDeferred(ctx, msg)
 	if err == nil {
 		err = conf.Wait(ctx)
@@ -61,6 +66,14 @@ func (p *confirmChannels) publishAndWait(ctx context.Context, msg *warren.Publis
 		Exchange: msg.Exchange, RoutingKey: msg.RoutingKey, Duration: time.Since(start), Err: err,
 	})
 	return err
+}
+
+// bound applies the publish timeout to a context without a deadline.
+func (p *confirmChannels) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || p.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, p.timeout)
 }
 
 func (p *confirmChannels) publishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
@@ -156,8 +169,12 @@ func (p *Publisher) Publish(ctx context.Context, msg *warren.Publishing) error {
 // PublishDeferred sends msg and returns without waiting for the confirm,
 // so one goroutine can keep many publishes in flight; Wait on the result
 // before treating the message as sent. It bypasses the client's publish
-// middleware and observer: it is the raw, fast path.
+// middleware and observer: it is the raw, fast path. The publish timeout
+// bounds the send when ctx has no deadline; Wait is bounded by its own
+// context only.
 func (p *Publisher) PublishDeferred(ctx context.Context, msg *warren.Publishing) (*Confirmation, error) {
+	ctx, cancel := p.channels.bound(ctx)
+	defer cancel()
 	return p.channels.publishDeferred(ctx, msg)
 }
 

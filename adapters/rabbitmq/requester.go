@@ -79,7 +79,7 @@ func (c *Client) NewRequester(opts ...RequesterOption) *Requester {
 // exchange or no queue bound for route (it is not deployed, or not
 // running); ErrRequestLost when the channel closed first; ctx's error
 // (errors.Is(err, context.DeadlineExceeded)) when the reply did not come in
-// time.
+// time; the client's Err (ErrGaveUp, ErrClosed) once the client is done.
 func (r *Requester) Request(ctx context.Context, service, route string, p amqp.Publishing) (amqp.Delivery, error) {
 	if service == "" {
 		return amqp.Delivery{}, errors.New("warren/rabbitmq: request: no service named")

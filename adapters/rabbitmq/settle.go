@@ -102,6 +102,8 @@ func (p *processor) retryLater(ctx context.Context, j job, delay time.Duration, 
 //   - the broker blocked the publish connection (flow control) or the
 //     settle timeout passed without a confirm: requeued, since a blocked
 //     broker is a wait, not a failure of the message;
+//   - the client is done (closed, or recovery gave up, ErrClosed):
+//     requeued, if the channel still takes the nack;
 //   - otherwise (a broker nack, headers that cannot fit a frame): nack
 //     without requeue, and the dead-letter exchange takes it; on a queue
 //     without a dead-letter exchange warren declared (WithAdoptQueue,
@@ -114,9 +116,10 @@ func (p *processor) republishFailed(ctx context.Context, j job, err error, ev *w
 		pause(ctx, unroutablePause)
 		j.ch.nack(j.tag, true)
 		ev.Action, ev.Reason = warren.ActionRequeue, ""
-	case errors.Is(err, ErrBlocked) || errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+	case errors.Is(err, ErrBlocked) || errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil || errors.Is(err, ErrClosed):
 		// The broker blocks publishers (flow control), or did not confirm
-		// within the settle timeout: a wait, not a failure of the message.
+		// within the settle timeout, or the client is done (closed, or its
+		// recovery gave up): a wait or an end, not a failure of the message.
 		j.ch.nack(j.tag, true)
 		ev.Action, ev.Reason = warren.ActionRequeue, ""
 	case errors.Is(err, ErrConfirmLost):

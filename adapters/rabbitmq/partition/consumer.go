@@ -55,7 +55,8 @@ func New(ctx context.Context, client *rabbitmq.Client, router *warren.Router, l 
 	if err != nil {
 		return nil, err
 	}
-	if err := declare(ctx, client, warren.Topology{Exchanges: layout.Exchanges}); err != nil {
+	roster := l.RosterQueue()
+	if err := declare(ctx, client, warren.Topology{Exchanges: layout.Exchanges, Queues: []warren.Queue{roster}}); err != nil {
 		return nil, err
 	}
 	c := &Consumer{client: client, layout: l, cfg: cfg, index: map[string]int{},
@@ -63,7 +64,8 @@ func New(ctx context.Context, client *rabbitmq.Client, router *warren.Router, l 
 		claimed: make([]atomic.Bool, l.Partitions), busy: make([]atomic.Int32, l.Partitions),
 		lastSeen: make([]atomic.Int64, l.Partitions)}
 	c.inner = c.innerRouter(router)
-	c.topology = warren.Topology{Exchanges: layout.Exchanges, Bindings: layout.Bindings, ExchangeBindings: layout.ExchangeBindings}
+	c.topology = warren.Topology{Exchanges: layout.Exchanges, Queues: []warren.Queue{roster},
+		Bindings: layout.Bindings, ExchangeBindings: layout.ExchangeBindings}
 	for i := 0; i < l.Partitions; i++ {
 		c.index[part.Queue(l.Queue.Name, i)] = i
 		cons, err := c.newPartitionConsumer(ctx, i)
@@ -208,11 +210,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 // watch holds a channel on the consuming connection: when it closes, the
 // connection is lost (or the client closed), so every partition goes
 // inactive and handlers are fenced until a channel opens again. Each time
-// one opens, on a connection that may be new, it declares the layout again
-// (retrying every redeclareInterval until the broker takes it): the
-// partition consumers re-declare only their own queues, so the hash
-// exchange, its bindings and the exchange-to-exchange bindings would
-// otherwise stay lost if they went with the connection's broker state.
+// one opens, on a connection that may be new, it joins the fleet (join).
 func (c *Consumer) watch(ctx context.Context) {
 	for ctx.Err() == nil {
 		ch, err := c.client.Channel(ctx)
@@ -221,36 +219,91 @@ func (c *Consumer) watch(ctx context.Context) {
 		}
 		c.down.Store(false)
 		closed := ch.NotifyClose(make(chan *amqp.Error, 1))
-		var retry <-chan time.Time
-		if c.redeclare(ctx) != nil {
-			retry = time.After(redeclareInterval)
+		var (
+			retry  <-chan time.Time
+			roster *rosterSub
+		)
+		rejoin := func() {
+			retry = nil
+			var err error
+			if roster, err = c.join(ctx); err != nil {
+				retry = time.After(redeclareInterval)
+			}
 		}
+		rejoin()
 	up:
 		for {
+			var rosterGone <-chan *amqp.Error
+			var deliveries <-chan amqp.Delivery
+			if roster != nil {
+				rosterGone, deliveries = roster.closed, roster.deliveries
+			}
 			select {
 			case <-closed:
 				c.down.Store(true)
 				c.lost()
 				break up
 			case <-retry:
-				retry = nil
-				if c.redeclare(ctx) != nil {
-					retry = time.After(redeclareInterval)
+				rejoin()
+			case <-rosterGone:
+				roster = nil
+				retry = time.After(redeclareInterval)
+			case d, ok := <-deliveries:
+				if ok {
+					_ = d.Nack(false, false) // to partition 0's DLQ: see partition.Layout.RosterQueue
 				}
 			case <-ctx.Done():
+				if roster != nil {
+					_ = roster.ch.Close()
+				}
 				_ = ch.Close()
 				return
 			}
 		}
+		if roster != nil {
+			_ = roster.ch.Close()
+		}
 	}
+}
+
+// rosterSub is an instance's subscription to the layout's roster queue.
+type rosterSub struct {
+	ch         *amqp.Channel
+	deliveries <-chan amqp.Delivery
+	closed     chan *amqp.Error
+}
+
+// join declares the whole layout (the partition consumers re-declare only
+// their own queues, so the hash exchange, its bindings and the
+// exchange-to-exchange bindings would otherwise stay lost if they went
+// with the broker's state) and subscribes to the roster queue, so that the
+// fleet counts this instance.
+func (c *Consumer) join(ctx context.Context) (*rosterSub, error) {
+	if err := c.redeclare(ctx); err != nil {
+		return nil, err
+	}
+	ch, err := c.client.Channel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &rosterSub{ch: ch, closed: ch.NotifyClose(make(chan *amqp.Error, 1))}
+	if err := ch.Qos(1, 0, false); err != nil {
+		_ = ch.Close()
+		return nil, err
+	}
+	if r.deliveries, err = ch.Consume(part.Roster(c.layout.Queue.Name), "", false, false, false, false, nil); err != nil {
+		_ = ch.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // redeclareInterval paces the watch's retries of a declaration that failed.
 const redeclareInterval = time.Second
 
-// redeclare declares the whole layout: exchanges, partition queues, the
-// hash exchange's bindings and the exchange-to-exchange bindings, and
-// counts it.
+// redeclare declares the whole layout: exchanges, the roster and the
+// partition queues, the hash exchange's bindings and the
+// exchange-to-exchange bindings, and counts it.
 func (c *Consumer) redeclare(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -104,7 +104,7 @@ func TestFleetKeepsOrderPerKey(t *testing.T) {
 	for _, q := range layout.QueueNames() {
 		queues = append(queues, q, warren.DeadLetterQueue(q))
 	}
-	brokertest.DeleteQueues(t, queues...)
+	brokertest.DeleteQueues(t, append(queues, part.Roster(layout.Queue.Name))...)
 	brokertest.DeleteExchanges(t, exchange, part.HashExchange(layout.Queue.Name))
 
 	led := newLedger()

@@ -32,7 +32,7 @@ func TestLayoutComesBackAfterConnectionLoss(t *testing.T) {
 	for _, q := range layout.QueueNames() {
 		queues = append(queues, q, warren.DeadLetterQueue(q))
 	}
-	brokertest.DeleteQueues(t, queues...)
+	brokertest.DeleteQueues(t, append(queues, part.Roster(layout.Queue.Name))...)
 	hash := part.HashExchange(layout.Queue.Name)
 	brokertest.DeleteExchanges(t, exchange, hash)
 

@@ -100,3 +100,51 @@ func TestQuorumPartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestQuorumFleetSpreads starts two instances on a layout of quorum
+// partition queues, one after the other, and checks that the rebalancer
+// spreads the partitions (each holds its share). A quorum queue with single
+// active consumer counts only the active consumer, so the fleet is counted
+// on the roster queue instead.
+func TestQuorumFleetSpreads(t *testing.T) {
+	exchange := brokertest.Name(t, "ex")
+	layout := part.Layout{
+		Exchange:   warren.Exchange{Name: exchange, Kind: warren.KindTopic, Durable: true},
+		Queue:      warren.Queue{Name: brokertest.Name(t, "q"), Durable: true, Type: warren.Quorum},
+		Partitions: 4,
+	}
+	var queues []string
+	for _, q := range layout.QueueNames() {
+		queues = append(queues, q, warren.DeadLetterQueue(q))
+	}
+	brokertest.DeleteQueues(t, append(queues, part.Roster(layout.Queue.Name))...)
+	brokertest.DeleteExchanges(t, exchange, part.HashExchange(layout.Queue.Name))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var fleet []*Consumer
+	done := make(chan error, 2)
+	defer func() {
+		cancel()
+		for range fleet {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	for i := 0; i < 2; i++ {
+		r := warren.NewRouter()
+		r.HandleFunc("Order.*", func(context.Context, *warren.Message) error { return nil })
+		c, err := New(ctx, dialClient(t, brokertest.Name(t, fmt.Sprint("inst", i))), r, layout, Rebalance(200*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fleet = append(fleet, c)
+		go func() { done <- c.Run(ctx) }()
+		if i == 0 {
+			brokertest.Eventually(t, 10*time.Second, "the first instance holds every partition", func() bool { return c.Held() == 4 })
+		}
+	}
+	brokertest.Eventually(t, 30*time.Second, "two partitions each", func() bool {
+		return fleet[0].Held() == 2 && fleet[1].Held() == 2
+	})
+}

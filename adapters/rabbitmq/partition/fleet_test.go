@@ -49,6 +49,8 @@ type ledger struct {
 	killedAt   int                         // len(seen) when the kill happened, -1 before
 	afterKill  [fleetInstances]map[int]int
 	events     [fleetInstances][]ActivityEvent // OnActivity, in order
+	victim     int
+	stale      int // the victim's repeats after the kill
 }
 
 func (l *ledger) activity(inst int, e ActivityEvent) {
@@ -90,6 +92,12 @@ func (l *ledger) record(inst, partition, key, seq int, redelivered bool) {
 	switch {
 	case seq > last+1:
 		l.violations = append(l.violations, fmt.Sprintf("key %d: seq %d handled before %d (instance %d)", key, seq, last+1, inst))
+	case seq <= last && inst == l.victim && l.killedAt >= 0:
+		// A stale copy: the victim started it after the broker had closed
+		// its connection and redelivered the message elsewhere, before the
+		// client read the close (at-least-once; docs/ARCHITECTURE.md,
+		// "Fencing"). Counted, not a violation.
+		l.stale++
 	case seq <= last && !redelivered:
 		l.violations = append(l.violations, fmt.Sprintf("key %d: seq %d again after %d, not a redelivery (instance %d)", key, seq, last, inst))
 	}
@@ -234,7 +242,7 @@ func TestFleetKeepsOrderPerKey(t *testing.T) {
 			}
 		}
 	}
-	victim := 0
+	victim := led.victim
 	moved := consumers[victim].Active()
 	led.killedAt = len(led.seen)
 	t.Logf("before the kill (%d handled): per instance and partition %v; victim active on %v", led.killedAt, led.handled, moved)
@@ -295,5 +303,5 @@ func TestFleetKeepsOrderPerKey(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("after the kill: %v", led.afterKill)
+	t.Logf("after the kill: %v; stale repeats by the victim: %d", led.afterKill, led.stale)
 }

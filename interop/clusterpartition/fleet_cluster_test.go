@@ -86,6 +86,7 @@ type ledger struct {
 	stopped    time.Time
 	taken      map[int]time.Duration // victim partition -> from the stop to its first handling elsewhere
 	victimHeld map[int]bool
+	stale      int
 }
 
 func newLedger() *ledger {
@@ -106,6 +107,11 @@ func (l *ledger) record(inst, p, key, seq int, redelivered bool) {
 	switch {
 	case seq > last+1:
 		l.violations = append(l.violations, fmt.Sprintf("key %d: seq %d handled before %d (instance %d)", key, seq, last+1, inst))
+	case seq <= last && inst == victim && !l.stopped.IsZero():
+		// A stale copy: the instance on the stopped node started it after
+		// the broker had given the message to another, before its client
+		// saw the connection go (at-least-once). Counted, not a violation.
+		l.stale++
 	case seq <= last && !redelivered:
 		l.violations = append(l.violations, fmt.Sprintf("key %d: seq %d again after %d, not a redelivery (instance %d)", key, seq, last, inst))
 	}
@@ -286,7 +292,7 @@ func TestClusterFleetSurvivesNodeStop(t *testing.T) {
 	if len(survivors) != partitions {
 		t.Errorf("the surviving instances are active on %d partitions (%v), want all %d", len(survivors), survivors, partitions)
 	}
-	t.Logf("after the stop: per instance and partition %v", led.after)
+	t.Logf("after the stop: per instance and partition %v; stale repeats by the lost instance: %d", led.after, led.stale)
 }
 
 // publish publishes total messages over keys ("key:seq", seq counting per

@@ -53,6 +53,7 @@ func BenchmarkPartitioned(b *testing.B) {
 			for _, q := range layout.QueueNames() {
 				brokertest.DeleteQueues(b, q, warren.DeadLetterQueue(q))
 			}
+			brokertest.DeleteQueues(b, partition.Roster(layout.Queue.Name))
 			brokertest.DeleteExchanges(b, layout.Exchange.Name, partition.HashExchange(layout.Queue.Name))
 			var fleet []*rpart.Consumer
 			for i := 0; i < 3; i++ {

@@ -86,11 +86,31 @@ func (l Layout) PartitionQueue(i int) warren.Queue {
 	return q
 }
 
+// Roster returns the name of a layout's roster queue: "<queue>.fleet".
+func Roster(queue string) string { return queue + ".fleet" }
+
+// RosterQueue returns the queue every instance of the fleet holds one
+// consumer on, so that its consumer count is the size of the fleet. The
+// partition queues cannot say it: a quorum queue with single active
+// consumer counts only its active consumer. Nothing is bound to the
+// roster; a message published to it by name is dead-lettered to
+// partition 0's DLQ (the consumer rejects it), so it is never lost.
+func (l Layout) RosterQueue() warren.Queue {
+	p0 := Queue(l.Queue.Name, 0)
+	args := amqp.Table{"x-dead-letter-exchange": "", "x-dead-letter-routing-key": warren.DeadLetterQueue(p0)}
+	if l.Queue.Type == warren.Quorum {
+		args["x-queue-type"] = string(warren.Quorum)
+		args["x-dead-letter-strategy"] = "at-least-once"
+		args["x-overflow"] = "reject-publish"
+	}
+	return warren.Queue{Name: Roster(l.Queue.Name), Type: l.Queue.Type, Durable: l.Queue.Durable, Args: args}
+}
+
 // Topology returns everything the layout needs on the broker: the topic
 // exchange, the hash exchange, one exchange binding from the topic
 // exchange to the hash exchange per pattern, and per partition its queue
 // (single active consumer), DLQ, wait queues (one per retry delay) and its
-// weighted binding on the hash exchange.
+// weighted binding on the hash exchange; last the roster queue.
 func (l Layout) Topology(patterns []string, retryDelays []time.Duration) (warren.Topology, error) {
 	if err := l.Validate(); err != nil {
 		return warren.Topology{}, err
@@ -121,5 +141,6 @@ func (l Layout) Topology(patterns []string, retryDelays []time.Duration) (warren
 		t.Queues = append(t.Queues, pt.Queues...)
 		t.Bindings = append(t.Bindings, warren.Binding{Exchange: hash, Queue: Queue(l.Queue.Name, i), Key: Weight})
 	}
+	t.Queues = append(t.Queues, l.RosterQueue())
 	return t, nil
 }

@@ -49,8 +49,12 @@ func TestTopologyShape(t *testing.T) {
 			t.Fatalf("wait queue of %s does not return to it: %v", p, names[p+".retry.1s"])
 		}
 	}
-	if len(top.Queues) != 9 {
-		t.Fatalf("%d queues, want 9", len(top.Queues))
+	roster := names[base+".fleet"]
+	if roster == nil || roster["x-single-active-consumer"] != nil || roster["x-dead-letter-routing-key"] != Queue(base, 0)+".dlq" {
+		t.Fatalf("roster queue: %v", roster)
+	}
+	if len(top.Queues) != 10 {
+		t.Fatalf("%d queues, want 10", len(top.Queues))
 	}
 }
 

@@ -35,7 +35,7 @@ func TestKeyHeaderPicksThePartition(t *testing.T) {
 	for _, q := range layout.QueueNames() {
 		queues = append(queues, q, warren.DeadLetterQueue(q))
 	}
-	brokertest.DeleteQueues(t, queues...)
+	brokertest.DeleteQueues(t, append(queues, part.Roster(layout.Queue.Name))...)
 	brokertest.DeleteExchanges(t, exchange, part.HashExchange(layout.Queue.Name))
 
 	client := dialClient(t, brokertest.Name(t, "inst"))

@@ -40,8 +40,8 @@ func (c *Consumer) runPartition(ctx context.Context, i int) error {
 // rebalanceLoop spreads partitions over the fleet. The broker makes the
 // first subscriber of a partition its active consumer, so the instance
 // that starts first would hold every partition. Every interval the
-// instance counts the fleet (the consumer count of its partition queues:
-// every instance subscribes to every partition) and, while it holds more
+// instance counts the fleet (the consumer count of the layout's roster
+// queue, see watch) and, while it holds more
 // than its share (ceil(N / fleet)), hands over one partition that is idle:
 // no handler running and none started or ended for a whole interval. It
 // shuts that partition's consumer down (basic.cancel; the broker makes the
@@ -84,7 +84,8 @@ func (c *Consumer) rebalanceLoop(ctx context.Context) {
 	}
 }
 
-// fleetSize returns the most consumers any partition queue has, 0 when it
+// fleetSize returns the consumer count of the layout's roster queue, on
+// which every running instance holds one consumer (see watch), 0 when it
 // cannot tell.
 func (c *Consumer) fleetSize(ctx context.Context) int {
 	ch, err := c.client.Channel(ctx)
@@ -92,15 +93,11 @@ func (c *Consumer) fleetSize(ctx context.Context) int {
 		return 0
 	}
 	defer func() { _ = ch.Close() }()
-	most := 0
-	for i := 0; i < c.layout.Partitions; i++ {
-		q, err := ch.QueueDeclarePassive(part.Queue(c.layout.Queue.Name, i), c.layout.Queue.Durable, false, false, false, nil)
-		if err != nil {
-			return 0
-		}
-		most = max(most, q.Consumers)
+	q, err := ch.QueueDeclarePassive(part.Roster(c.layout.Queue.Name), c.layout.Queue.Durable, false, false, false, nil)
+	if err != nil {
+		return 0
 	}
-	return most
+	return q.Consumers
 }
 
 // consumerCount returns how many consumers partition i's queue has.

@@ -40,7 +40,7 @@ func retryOrder(t *testing.T, delayedRetry bool, want []int) {
 	for _, q := range layout.QueueNames() {
 		queues = append(queues, q, warren.DeadLetterQueue(q), warren.WaitQueue(q, delay))
 	}
-	brokertest.DeleteQueues(t, queues...)
+	brokertest.DeleteQueues(t, append(queues, part.Roster(layout.Queue.Name))...)
 	brokertest.DeleteExchanges(t, exchange, part.HashExchange(layout.Queue.Name))
 
 	var mu sync.Mutex

@@ -225,7 +225,7 @@ func (c *Consumer) stopping() bool { return isClosed(c.stop) }
 // and waits a little more), flushes cc's acks and closes it, which returns
 // prefetched messages no handler started to the queue.
 func (c *Consumer) finish(cc *consumeChannel, deadline time.Time) error {
-	if cc != nil {
+	if cc != nil && !c.cfg.releaseOnShutdown {
 		cc.cancel()
 	}
 	err := c.workers.drain(deadline, c.cfg.abortGrace, c.spec.Queue.Name)

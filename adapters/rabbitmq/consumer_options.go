@@ -59,6 +59,7 @@ type consumerConfig struct {
 	skipDeclare          bool
 	adopt                bool // WithAdoptQueue
 	noDeadLetterExchange bool // WithoutDeadLetterExchange
+	releaseOnShutdown    bool // WithReleaseOnShutdown
 	settleTimeout        time.Duration
 	missingQueueAttempts int
 }

@@ -83,7 +83,9 @@ func New(ctx context.Context, client *rabbitmq.Client, router *warren.Router, l 
 
 func (c *Consumer) newPartitionConsumer(ctx context.Context, i int) (*rabbitmq.Consumer, error) {
 	cfg := c.cfg
-	copts := []rabbitmq.ConsumerOption{rabbitmq.WithWorkers(cfg.lanes), rabbitmq.WithPrefetch(cfg.prefetch)}
+	// A graceful stop keeps the partition until the channel closes, so the
+	// standby starts at the first unsettled message (WithReleaseOnShutdown).
+	copts := []rabbitmq.ConsumerOption{rabbitmq.WithWorkers(cfg.lanes), rabbitmq.WithPrefetch(cfg.prefetch), rabbitmq.WithReleaseOnShutdown()}
 	if cfg.lanes > 1 {
 		copts = append(copts, rabbitmq.WithOrderBy(cfg.laneKey))
 	}

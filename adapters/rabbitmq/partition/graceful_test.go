@@ -3,7 +3,6 @@ package partition
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -22,23 +21,17 @@ import (
 // its prefetch full, and checks that no key's sequence skips ahead when
 // the standby takes over, on a classic and on a quorum partition queue.
 //
-// A graceful stop sends basic.cancel first and returns the prefetched
-// messages no handler started when the channel closes. A classic queue
+// A graceful stop sent basic.cancel first and returned the prefetched
+// messages no handler started when the channel closed. A classic queue
 // (RabbitMQ 3.10) keeps the cancelled consumer active until those are
-// back, so order holds. A quorum queue makes the standby active at
-// basic.cancel: it handles later messages while the stopping instance
-// still holds its prefetch, about one prefetch's worth of keys skip ahead.
-// That subtest is a known gap, run with WARREN_PARTITION_KNOWN_GAPS=1; the
-// transport change that closes it is in docs/ARCHITECTURE.md
-// ("Partitioned consumption", graceful stop).
+// back, so order held; a quorum queue makes the standby active at
+// basic.cancel, and about one prefetch's worth of keys skipped ahead. The
+// partition consumers now release the queue without the cancel
+// (rabbitmq.WithReleaseOnShutdown): the standby becomes active when the
+// channel closes, with every unsettled message back in the queue.
 func TestGracefulStopKeepsOrder(t *testing.T) {
 	t.Run("classic", func(t *testing.T) { gracefulStop(t, warren.Classic) })
-	t.Run("quorum", func(t *testing.T) {
-		if os.Getenv("WARREN_PARTITION_KNOWN_GAPS") == "" {
-			t.Skip("known gap: on a quorum queue a graceful stop lets the standby overtake the prefetched messages; WARREN_PARTITION_KNOWN_GAPS=1 runs it")
-		}
-		gracefulStop(t, warren.Quorum)
-	})
+	t.Run("quorum", func(t *testing.T) { gracefulStop(t, warren.Quorum) })
 }
 
 func gracefulStop(t *testing.T, kind warren.QueueType) {

@@ -37,11 +37,11 @@ type stream struct {
 	n         int
 	confirmed []atomic.Bool
 	delivered []atomic.Int32
-	confirms  atomic.Int64 // numbers confirmed
-	distinct  atomic.Int64 // numbers delivered at least once
-	handled   atomic.Int64 // deliveries handled, duplicates included
-	failures  atomic.Int64 // publishes that returned an error (then sent again)
-	gaveUp    atomic.Int64 // numbers never confirmed before the publish deadline
+	confirms  atomic.Int64  // numbers confirmed
+	distinct  atomic.Int64  // numbers delivered at least once
+	handled   atomic.Int64  // deliveries handled, duplicates included
+	failures  atomic.Int64  // publishes that returned an error (then sent again)
+	gaveUp    atomic.Int64  // numbers never confirmed before the publish deadline
 	abort     chan struct{} // closed to end publishing early (a failed test)
 	abortOnce sync.Once
 

@@ -6,9 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,7 +78,8 @@ type stoppedNode struct {
 	stopped time.Time
 	once    sync.Once
 	err     error
-	back    bool // Start saw the cluster whole again
+	back    bool         // Start saw the cluster whole again
+	restart func() error // how to bring it back; nil: start_app
 }
 
 // stopNode stops node's RabbitMQ application (rabbitmqctl stop_app: the
@@ -103,10 +108,67 @@ func stopNode(t *testing.T, node string) *stoppedNode {
 	return s
 }
 
+// killNode ends node's Erlang VM with SIGKILL, a crash: no graceful
+// hand-over of its quorum queue leaderships, its connections reset. The
+// node is started again (scripts/cluster.sh up) when the test ends, even
+// when it failed, or earlier by Start.
+func killNode(t *testing.T, node string) *stoppedNode {
+	t.Helper()
+	pidFile := filepath.Join(clusterDir(), node, "mnesia", node+"@localhost.pid")
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("kill %s: %v", node, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatalf("kill %s: pid file %s: %v", node, pidFile, err)
+	}
+	s := &stoppedNode{name: node, restart: clusterUp}
+	t.Cleanup(func() {
+		if err := s.start(); err != nil {
+			t.Errorf("restore %s: %v", node, err)
+		}
+		if !s.back {
+			if err := awaitClusterRunning(2 * time.Minute); err != nil {
+				t.Errorf("after restoring %s: %v", node, err)
+			}
+		}
+	})
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %s (pid %d): %v", node, pid, err)
+	}
+	s.stopped = time.Now()
+	return s
+}
+
+// clusterDir is where scripts/cluster.sh keeps the nodes' files.
+func clusterDir() string {
+	if d := os.Getenv("WARREN_CLUSTER_DIR"); d != "" {
+		return d
+	}
+	return "/var/tmp/warren-cluster"
+}
+
+// clusterUp runs scripts/cluster.sh up, which starts the nodes that are
+// not running.
+func clusterUp() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "../../scripts/cluster.sh", "up").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("scripts/cluster.sh up: %v: %s", err, out)
+	}
+	return nil
+}
+
 // start starts the node's application again and waits for it; only the
 // first call does anything.
 func (s *stoppedNode) start() error {
 	s.once.Do(func() {
+		if s.restart != nil {
+			s.err = s.restart()
+			return
+		}
 		if _, err := runCtl("rabbitmqctl", s.name, "start_app"); err != nil {
 			s.err = err
 			return

@@ -356,3 +356,119 @@ func runConsumer(t *testing.T, cons *rabbitmq.Consumer) (stop func() error) {
 	t.Cleanup(func() { _ = stop() })
 	return stop
 }
+
+// streamRun is one stream test under way: the client, its consumer
+// running, the stream being published.
+type streamRun struct {
+	t         *testing.T
+	s         *stream
+	ev        *events
+	client    *rabbitmq.Client
+	spec      rabbitmq.Spec
+	name      string // the client's name: its connections are name.consume, name.publish
+	start     time.Time
+	published chan struct{}
+	stopCons  func() error
+}
+
+// startStream declares a quorum stream queue through declareNode (its
+// leader), dials a client named name with dial, starts its consumer, and
+// starts publishing n messages.
+func startStream(t *testing.T, n int, declareNode string, dial func(ctx context.Context, name string, ev *events) (*rabbitmq.Client, error)) *streamRun {
+	t.Helper()
+	r := &streamRun{t: t, s: newStream(n), ev: newEvents(), spec: streamSpec(t), name: brokertest.Name(t, "client")}
+	router := warren.NewRouter()
+	router.HandleFunc(streamRoute, r.s.handle)
+	opts := []rabbitmq.ConsumerOption{rabbitmq.WithPrefetch(streamPrefetch)}
+	declareThrough(t, declareNode, router, r.spec, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client, err := dial(ctx, r.name, r.ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.client = client
+	t.Cleanup(func() { _ = client.Close() })
+	cons, err := client.NewConsumer(ctx, router, r.spec, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.stopCons = runConsumer(t, cons)
+	r.start = time.Now()
+	r.published = make(chan struct{})
+	go func() {
+		defer close(r.published)
+		r.s.publish(client.Publisher(), r.spec.Exchange.Name, streamPublishers, r.start.Add(3*time.Minute))
+	}()
+	t.Cleanup(func() { r.s.stop(); <-r.published })
+	return r
+}
+
+// at waits until fraction of the stream is confirmed, failing the test
+// with the figures if that takes more than two minutes.
+func (r *streamRun) at(fraction float64) {
+	r.t.Helper()
+	want := int64(fraction * float64(r.s.n))
+	if !await(2*time.Minute, func() bool { return r.s.confirms.Load() >= want }) {
+		r.ev.log(r.t)
+		r.t.Fatalf("publishing did not reach %d of %d within 2 minutes: %d confirmed, %d delivered; publish errors: %s",
+			want, r.s.n, r.s.confirms.Load(), r.s.distinct.Load(), r.s.publishErrors())
+	}
+}
+
+// mark notes a step of the test with the stream's progress.
+func (r *streamRun) mark(format string, args ...any) {
+	r.ev.mark("%s at %d confirmed, %d delivered", fmt.Sprintf(format, args...), r.s.confirms.Load(), r.s.distinct.Load())
+}
+
+// finish waits for the stream to be published and delivered, stops the
+// consumer and checks issue 13's promises: no confirmed message lost,
+// duplicates within prefetch x losses (faults is the fewest losses the
+// test caused; the consumer's restarts count if more) plus the publishes
+// that failed and were sent again, and no pause in confirms or deliveries
+// longer than bound (+ resumeSlack) from since on.
+func (r *streamRun) finish(since time.Time, faults int64, bound time.Duration) {
+	t, s := r.t, r.s
+	t.Helper()
+	<-r.published
+	allDelivered := await(2*time.Minute, func() bool { return s.distinct.Load() >= s.confirms.Load() })
+	// Give redeliveries still on their way a moment, then stop.
+	settled := s.handled.Load()
+	for await(2*time.Second, func() bool { return s.handled.Load() != settled }) {
+		settled = s.handled.Load()
+	}
+	if err := r.stopCons(); err != nil {
+		t.Errorf("consumer Run: %v", err)
+	}
+	elapsed := time.Since(r.start)
+	confirmGap, deliveryGap := s.gaps(since)
+	r.ev.log(t)
+
+	lost := s.lost()
+	dups := s.duplicates()
+	losses := max(faults, r.ev.restarts.Load())
+	dupBound := streamPrefetch*losses + s.failures.Load()
+	t.Logf("%d messages in %v (%.0f/s): %d confirmed, %d delivered, %d lost, %d duplicates (bound %d = prefetch %d x %d losses + %d failed publishes), %d consumer restarts, %d connection downs",
+		s.n, elapsed.Round(time.Millisecond), float64(s.n)/elapsed.Seconds(), s.confirms.Load(), s.distinct.Load(), len(lost), dups,
+		dupBound, streamPrefetch, losses, s.failures.Load(), r.ev.restarts.Load(), r.ev.downs.Load())
+	t.Logf("from the first fault on: longest pause between confirms %v, between deliveries %v (bound %v + %v slack)",
+		confirmGap.Round(time.Millisecond), deliveryGap.Round(time.Millisecond), bound, resumeSlack)
+	if errs := s.publishErrors(); errs != "" {
+		t.Logf("publish errors (each sent again): %s", errs)
+	}
+	if g := s.gaveUp.Load(); g > 0 {
+		t.Errorf("%d messages never confirmed within 3 minutes; last error: %v", g, s.lastPubErr)
+	}
+	if len(lost) > 0 || !allDelivered {
+		t.Errorf("%d confirmed messages never delivered (first: %v)", len(lost), lost[:min(len(lost), 10)])
+	}
+	if dups > dupBound {
+		t.Errorf("%d duplicates, more than the bound %d", dups, dupBound)
+	}
+	if confirmGap > bound+resumeSlack {
+		t.Errorf("publishing paused %v, want at most %v (+%v slack)", confirmGap, bound, resumeSlack)
+	}
+	if deliveryGap > bound+resumeSlack {
+		t.Errorf("consuming paused %v, want at most %v (+%v slack)", deliveryGap, bound, resumeSlack)
+	}
+}

@@ -13,6 +13,7 @@ CLUSTER_KEEP    ?= auto
 CLUSTER_TIMEOUT ?= 30m
 CLUSTER_RUN     ?= .
 CLUSTER_LOCK    := /tmp/warren-cluster.lock
+BENCH_CLUSTER_N ?= 10000
 
 .PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples deploy-check lint tidy cluster cluster-down cluster-test chaos-cluster bench-cluster
 
@@ -134,3 +135,12 @@ chaos-cluster:
 	*) [ $$was_up = 1 ] || flock -o -x $(CLUSTER_LOCK) scripts/cluster.sh down ;; \
 	esac; \
 	exit $$rc
+
+## bench-cluster: issue 13's benchmarks: a quorum queue on the cluster and
+## classic against quorum, on the cluster's node c1 and on the single
+## broker, raw amqp091-go and warren side by side; $(BENCH_CLUSTER_N)
+## messages, $(BENCH_COUNT) rounds, output in bench/e2e-cluster.txt
+## (bench/README.md, "On the cluster")
+bench-cluster: cluster broker
+	flock -o -s $(CLUSTER_LOCK) flock -o -s /tmp/warren-broker.lock $(GO) test -run '^$$' -bench '^BenchmarkCluster' \
+		-benchtime $(BENCH_CLUSTER_N)x -count $(BENCH_COUNT) ./bench/ | tee bench/e2e-cluster.txt

@@ -88,13 +88,13 @@ func TestClusterNodeLoss(t *testing.T) {
 	r.at(1.0 / 3)
 	r.mark("stop c1 (the client's node)")
 	node := stopNode(t, "c1")
-	after, took := r.awaitMovedOff("c1", node.stopped)
+	after, took := r.awaitMovedOff("c1", node.stopping)
 	r.mark("connections on %v", after)
 	t.Logf("connections moved to %v within %v of c1 stopping", after, took.Round(time.Millisecond))
 	r.at(2.0 / 3)
 	r.mark("start c1")
 	node.Start(t)
-	r.finish(node.stopped, 1, resumeBound)
+	r.finish(node.stopping, 1, resumeBound)
 }
 
 // TestClusterRollingRestart is issue 13's rolling restart: each node in
@@ -111,7 +111,7 @@ func TestClusterRollingRestart(t *testing.T) {
 		r.mark("stop %s", n)
 		node := stopNode(t, n)
 		if first.IsZero() {
-			first = node.stopped
+			first = node.stopping
 		}
 		r.at(float64(2*i+2) / 8)
 		r.mark("start %s; leader now %s, connections %v", n, queueLeader(t, r.spec.Queue.Name, n), connectionNodes(t, r.name, n))

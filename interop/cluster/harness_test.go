@@ -74,8 +74,9 @@ func ctlAny(t testing.TB, except string, args ...string) []byte {
 
 // stoppedNode is a node a test stopped; Start restores it.
 type stoppedNode struct {
-	name    string
-	stopped time.Time
+	name     string
+	stopping time.Time // when the stop began (stop_app takes seconds)
+	stopped  time.Time // when it was done
 	once    sync.Once
 	err     error
 	back    bool         // Start saw the cluster whole again
@@ -87,7 +88,7 @@ type stoppedNode struct {
 // close) and restores it when the test ends, even when it failed.
 func stopNode(t *testing.T, node string) *stoppedNode {
 	t.Helper()
-	s := &stoppedNode{name: node}
+	s := &stoppedNode{name: node, stopping: time.Now()}
 	if _, err := runCtl("rabbitmqctl", node, "stop_app"); err != nil {
 		// A stop_app that timed out may have stopped the app anyway.
 		t.Cleanup(func() { _ = s.start() })
@@ -134,6 +135,7 @@ func killNode(t *testing.T, node string) *stoppedNode {
 			}
 		}
 	})
+	s.stopping = time.Now()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill %s (pid %d): %v", node, pid, err)
 	}
@@ -434,6 +436,15 @@ func TestClusterHarness(t *testing.T) {
 		if node != "c2" {
 			t.Errorf("connection %s on %s, want c2", name, node)
 		}
+	}
+	_, proxied := proxyTo(t, "c3")
+	pc, err := amqp.DialConfig(proxied, amqp.Config{Properties: amqp.Table{"connection_name": "warren-cluster-test proxied " + t.Name()}})
+	if err != nil {
+		t.Fatalf("dial c3 through the proxy: %v", err)
+	}
+	defer pc.Close()
+	if got := awaitConnectionNodes(t, "warren-cluster-test proxied "+t.Name(), 1, ""); len(got) != 1 || got["warren-cluster-test proxied "+t.Name()] != "c3" {
+		t.Errorf("connection through the proxy to c3 listed on %v, want c3", got)
 	}
 	s := stopNode(t, "c3")
 	if running, err := runningNodes("c1"); err != nil || len(running) != 2 {

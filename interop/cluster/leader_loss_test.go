@@ -74,5 +74,5 @@ func leaderLoss(t *testing.T, how string, fault func(*testing.T, string) *stoppe
 	r.mark("start %s; leader now %s", leader, queueLeader(t, r.spec.Queue.Name, leader))
 	node.Start(t)
 	r.mark("%s back", leader)
-	r.finish(node.stopped, 1, resumeBound)
+	r.finish(node.stopping, 1, resumeBound)
 }

@@ -304,25 +304,6 @@ func declareThrough(t *testing.T, node string, router *warren.Router, spec rabbi
 	deleteOnCleanup(t, queues, []string{spec.Exchange.Name})
 }
 
-// otherNode returns a node that is none of not.
-func otherNode(not ...string) string {
-	for _, n := range clusterNodes {
-		if !contains(not, n) {
-			return n
-		}
-	}
-	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // await polls cond every 50 ms until it holds (true) or timeout passes
 // (false).
 func await(timeout time.Duration, cond func() bool) bool {

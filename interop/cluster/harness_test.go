@@ -77,10 +77,10 @@ type stoppedNode struct {
 	name     string
 	stopping time.Time // when the stop began (stop_app takes seconds)
 	stopped  time.Time // when it was done
-	once    sync.Once
-	err     error
-	back    bool         // Start saw the cluster whole again
-	restart func() error // how to bring it back; nil: start_app
+	once     sync.Once
+	err      error
+	back     bool         // Start saw the cluster whole again
+	restart  func() error // how to bring it back; nil: start_app
 }
 
 // stopNode stops node's RabbitMQ application (rabbitmqctl stop_app: the

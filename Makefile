@@ -9,8 +9,13 @@ SHORTFUZZ       ?= 4s
 LONG_FUZZTIME   ?= 5m
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
+CLUSTER_KEEP    ?= auto
+CLUSTER_TIMEOUT ?= 30m
+CLUSTER_RUN     ?= .
+CLUSTER_LOCK    := /tmp/warren-cluster.lock
+BENCH_CLUSTER_N ?= 10000
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples deploy-check lint tidy cluster cluster-down cluster-test
+.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples deploy-check lint tidy cluster cluster-down cluster-test chaos-cluster bench-cluster
 
 all: lint test
 
@@ -110,7 +115,7 @@ cluster-down:
 ## cluster-test: start the cluster and check it (3 nodes, a quorum queue
 ## survives its leader's node stopping); leaves the cluster up
 cluster-test: cluster
-	cd interop && $(GO) test -race -count=1 -tags cluster -run '^TestCluster' -v ./cluster/
+	cd interop && flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -tags cluster -run '^TestCluster(HasThree|QuorumQueueSurvives|Harness)' -v ./cluster/
 
 .PHONY: interop-goamqp
 
@@ -120,3 +125,32 @@ cluster-test: cluster
 ## migration and rollback; part of `make test`
 interop-goamqp: broker
 	cd interop && flock -s /tmp/warren-broker.lock $(GO) test -race -count=1 ./goamqp/
+
+## chaos-cluster: issue 13's cluster fault tests (interop/cluster, tag
+## cluster: leader loss and crash under a 20,000-message stream, a classic
+## queue whose node is down, the quorum settlement table), with the cluster
+## to themselves (flock -x $(CLUSTER_LOCK); -o, so that nothing they start,
+## a restarted node, keeps the lock). Starts the cluster if it is not
+## up; stops it afterwards only if it started it (CLUSTER_KEEP=1 always
+## keeps it, CLUSTER_KEEP=0 always stops it). CLUSTER_RUN picks tests.
+chaos-cluster:
+	@was_up=0; scripts/cluster.sh status >/dev/null 2>&1 && was_up=1; \
+	flock -o -x $(CLUSTER_LOCK) scripts/cluster.sh up || exit 1; \
+	start=$$(date +%s); \
+	(cd interop && flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -timeout $(CLUSTER_TIMEOUT) -tags cluster -run '$(CLUSTER_RUN)' -v ./cluster/); rc=$$?; \
+	echo "chaos-cluster: the cluster suite took $$(( $$(date +%s) - start )) s (exit $$rc)"; \
+	case "$(CLUSTER_KEEP)" in \
+	1) ;; \
+	0) flock -o -x $(CLUSTER_LOCK) scripts/cluster.sh down ;; \
+	*) [ $$was_up = 1 ] || flock -o -x $(CLUSTER_LOCK) scripts/cluster.sh down ;; \
+	esac; \
+	exit $$rc
+
+## bench-cluster: issue 13's benchmarks: a quorum queue on the cluster and
+## classic against quorum, on the cluster's node c1 and on the single
+## broker, raw amqp091-go and warren side by side; $(BENCH_CLUSTER_N)
+## messages, $(BENCH_COUNT) rounds, output in bench/e2e-cluster.txt
+## (bench/README.md, "On the cluster")
+bench-cluster: cluster broker
+	flock -o -s $(CLUSTER_LOCK) flock -o -s /tmp/warren-broker.lock $(GO) test -run '^$$' -bench '^BenchmarkCluster' \
+		-benchtime $(BENCH_CLUSTER_N)x -count $(BENCH_COUNT) ./bench/ | tee bench/e2e-cluster.txt

@@ -88,15 +88,30 @@ start_node() {
   fi
   write_node_files "$n"
   say "starting $(node_name "$n") on 127.0.0.1:$(amqp_port "$n")"
-  RABBITMQ_NODENAME=$(node_name "$n") \
-    RABBITMQ_CONFIG_FILE=$dir/rabbitmq.conf \
-    RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins \
-    RABBITMQ_MNESIA_BASE=$dir/mnesia \
-    RABBITMQ_LOG_BASE=$dir/log \
-    RABBITMQ_DIST_PORT=$(dist_port "$n") \
-    RABBITMQ_NODE_PORT=$(amqp_port "$n") \
-    rabbitmq-server -detached >"$dir/start.out" 2>&1 ||
+  # The node's VM outlives this script: it must not inherit a lock its
+  # caller holds (flock /tmp/warren-cluster.lock make ... passes the
+  # locked descriptor down), or the lock is held until the node stops.
+  (
+    close_inherited_fds
+    RABBITMQ_NODENAME=$(node_name "$n") \
+      RABBITMQ_CONFIG_FILE=$dir/rabbitmq.conf \
+      RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins \
+      RABBITMQ_MNESIA_BASE=$dir/mnesia \
+      RABBITMQ_LOG_BASE=$dir/log \
+      RABBITMQ_DIST_PORT=$(dist_port "$n") \
+      RABBITMQ_NODE_PORT=$(amqp_port "$n") \
+      exec rabbitmq-server -detached
+  ) >"$dir/start.out" 2>&1 ||
     die "rabbitmq-server for $(node_name "$n") failed: $(cat "$dir/start.out")"
+}
+
+close_inherited_fds() { # close every descriptor above stderr (bash's own 255 aside)
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    case $fd in 0 | 1 | 2 | 255 | *[!0-9]*) continue ;; esac
+    eval "exec $fd>&-" 2>/dev/null || true
+  done
 }
 
 wait_node() {

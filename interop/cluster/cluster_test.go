@@ -95,8 +95,7 @@ func TestClusterQuorumQueueSurvivesLeaderStop(t *testing.T) {
 	leader := strings.TrimSuffix(info.Leader, "@localhost")
 	t.Logf("queue %s: leader %s, members %v", queue, info.Leader, info.Members)
 
-	ctl(t, leader, "stop_app")
-	t.Cleanup(func() { ctl(t, leader, "start_app"); ctl(t, leader, "await_startup") })
+	stopNode(t, leader) // restored when the test ends, and the cluster whole again
 
 	other := "c2"
 	if leader == "c2" {

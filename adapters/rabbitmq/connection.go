@@ -99,6 +99,7 @@ func (c *connection) dialOnce(ctx context.Context) (*amqp.Connection, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: c.endpoints[i].addr, State: warren.ConnDown, Attempt: n + 1, Err: err})
 	}
 	return nil, c.dialError(causes)
 }

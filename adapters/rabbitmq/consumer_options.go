@@ -61,6 +61,7 @@ type consumerConfig struct {
 	noDeadLetterExchange bool // WithoutDeadLetterExchange
 	settleTimeout        time.Duration
 	missingQueueAttempts int
+	quorum               quorumConfig // WithQueueType, WithDeliveryLimit, WithLeaderLocator
 }
 
 // Defaults, chosen from the measurements in docs/ARCHITECTURE.md ("Defaults").
@@ -85,6 +86,7 @@ func defaultConsumerConfig() *consumerConfig {
 		abortGrace:           5 * time.Second,
 		settleTimeout:        DefaultSettleTimeout,
 		missingQueueAttempts: DefaultMissingQueueAttempts,
+		quorum:               quorumConfig{deliveryLimit: -1},
 	}
 }
 

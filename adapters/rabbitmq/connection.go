@@ -279,10 +279,15 @@ func (c *connection) dialRetrying(ctx context.Context) (*amqp.Connection, int, e
 			c.at = i
 			return conn, attempt, nil
 		}
-		causes[i] = err
 		if ctx.Err() != nil {
+			// The dial ended with ctx: the endpoint's earlier cause, if it
+			// has one, says more than the deadline.
+			if causes[i] == nil {
+				causes[i] = err
+			}
 			return nil, attempt, c.dialError(causes)
 		}
+		causes[i] = err
 		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: ep.addr, State: warren.ConnDown, Attempt: attempt, Err: err})
 		if permanentDialError(err) && !refused[i] {
 			refused[i] = true

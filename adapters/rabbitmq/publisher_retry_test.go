@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/internal/testsupport/brokertest"
 )
@@ -94,5 +96,28 @@ func TestSendRetryAcrossConnectionLoss(t *testing.T) {
 	t.Logf("%d sends, %d publishes retried, %d queued (%d distinct ids)", sent.Load(), obs.n.Load(), total, len(distinct))
 	if len(distinct) != int(sent.Load()) {
 		t.Fatalf("%d distinct message ids for %d sends: a retry changed the id, or a message was lost", len(distinct), sent.Load())
+	}
+}
+
+// TestSendThatBreaksIsConfirmLost: a publish whose send fails because the
+// connection broke under it (here the broker stops reading and the write
+// times out; on a cluster, the node's CONNECTION_FORCED) returns
+// ErrConfirmLost, the error that says the message may have arrived, so
+// that WithSendRetry sends it again; it returned the bare socket error.
+func TestSendThatBreaksIsConfirmLost(t *testing.T) {
+	proxy := startOutageProxy(t)
+	client := dialThrough(t, proxy, WithReconnect(50*time.Millisecond, 200*time.Millisecond, 0),
+		WithWriteTimeout(500*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := client.Publisher().Publish(ctx, &warren.Publishing{Exchange: "amq.direct", RoutingKey: "nowhere"}); err != nil {
+		t.Fatal(err)
+	}
+	proxy.stopReading(t)
+	err := client.Publisher().Publish(ctx, &warren.Publishing{Exchange: "amq.direct", RoutingKey: "nowhere",
+		Publishing: amqp.Publishing{Body: make([]byte, 32<<20)}})
+	t.Logf("%v", err)
+	if !errors.Is(err, ErrConfirmLost) {
+		t.Fatalf("a send the broken connection failed: %v, want ErrConfirmLost", err)
 	}
 }

@@ -76,8 +76,11 @@ func (s ConnState) String() string {
 
 // ConnectionEvent describes a connection's change of state.
 type ConnectionEvent struct {
-	Name  string // the connection's name, e.g. "orders-service.consume"
-	State ConnState
+	Name string // the connection's name, e.g. "orders-service.consume"
+	// Endpoint is the address (host:port) of the node: the one connected
+	// to (ConnUp), lost or failed to dial (ConnDown), last on (ConnClosed).
+	Endpoint string
+	State    ConnState
 	// Attempt counts the dials of this outage: on ConnDown the attempt that
 	// failed (0 for the loss itself), on ConnUp the dials the recovery took
 	// (0 for the first connection, so Attempt > 0 means "recovered").

@@ -29,28 +29,32 @@ type Client struct {
 	err       error
 }
 
-// Dial connects to the broker at url (amqp:// or amqps://). It retries
-// the first connection with the WithReconnect policy until ctx ends
-// (WithDialRetry(false): it fails at once); after that, lost connections
-// are recovered in the background. When recovery gives up, the client is
-// done (see Done). Passwords never appear in its errors.
+// Dial connects to the broker at url (amqp:// or amqps://), or to one of
+// the nodes of a cluster: url and those of WithEndpoints. It retries the
+// first connection with the WithReconnect policy, trying the endpoints in
+// turn, until ctx ends (WithDialRetry(false): each endpoint once); the
+// error of a Dial that failed has each endpoint's last cause. After that,
+// lost connections are recovered in the background, on the next node that
+// answers. When recovery gives up, the client is done (see Done).
+// Passwords never appear in its errors.
 func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o.apply(cfg)
 	}
-	if err := checkURL(url, cfg); err != nil {
+	endpoints, err := parseEndpoints(url, cfg)
+	if err != nil {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, done: make(chan struct{})}
-	var err error
 	if cfg.sharedConnection {
-		c.consume, err = dialConnection(ctx, url, cfg.name, cfg, c.onConnectionDone(&c.consume))
+		c.consume, err = dialConnection(ctx, endpoints, 0, cfg.name, cfg, c.onConnectionDone(&c.consume))
 		c.publish = c.consume
 	} else {
-		c.consume, err = dialConnection(ctx, url, cfg.name+".consume", cfg, c.onConnectionDone(&c.consume))
+		c.consume, err = dialConnection(ctx, endpoints, 0, cfg.name+".consume", cfg, c.onConnectionDone(&c.consume))
 		if err == nil {
-			c.publish, err = dialConnection(ctx, url, cfg.name+".publish", cfg, c.onConnectionDone(&c.publish))
+			// On the node the consuming connection found up.
+			c.publish, err = dialConnection(ctx, endpoints, c.consume.endpointIndex(), cfg.name+".publish", cfg, c.onConnectionDone(&c.publish))
 			if err != nil {
 				_ = c.consume.close()
 			}
@@ -107,6 +111,13 @@ func (c *Client) NewEventPublisher(ctx context.Context, opts ...PublisherOption)
 func (c *Client) Channel(ctx context.Context) (*amqp.Channel, error) {
 	ch, _, err := c.consume.channel(ctx)
 	return ch, err
+}
+
+// ConnectedTo returns the addresses (host:port) of the nodes the consuming
+// and the publishing connection are on, or were last on while they
+// recover (the same with WithSharedConnection).
+func (c *Client) ConnectedTo() (consume, publish string) {
+	return c.consume.endpointAddr(), c.publish.endpointAddr()
 }
 
 // Name returns the service name the client was dialled with (WithName).

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
+	"syscall"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -16,9 +19,11 @@ import (
 // it did not take responsibility for the message.
 var ErrNacked = errors.New("warren/rabbitmq: publish nacked by the broker")
 
-// ErrConfirmLost is returned when the channel closed after a message was
-// sent but before the broker confirmed it: the message may or may not have
-// been enqueued.
+// ErrConfirmLost is returned when the channel or its connection closed
+// after a message was sent, or while it was being sent (a write that
+// failed, a node that stopped), before the broker confirmed it: the
+// message may or may not have been enqueued. Send with WithSendRetry
+// publishes it again.
 var ErrConfirmLost = errors.New("warren/rabbitmq: channel closed before the broker confirmed the publish")
 
 // ErrPublishTimeout is returned when a publish's context (or
@@ -170,9 +175,35 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 			return &Confirmation{p: r.pending}, nil
 		case errors.Is(err, confirm.ErrFailed): // the channel closed under us: reopen
 			continue
-		case !errors.Is(err, amqp.ErrClosed) || ctx.Err() != nil:
+		case errors.Is(err, amqp.ErrClosed) && ctx.Err() == nil:
+			continue // closed under us before the message left: reopen and retry
+		case errors.Is(err, amqp.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			// Nothing left: the channel was closed, or ctx ended, first.
+			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w", p.Exchange, p.RoutingKey, err)
+		case sendBroke(err):
+			// The connection broke during the send (a write failed or timed
+			// out, the broker closed it: a node stopping): some or all of
+			// the message's frames may have reached the broker.
+			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w: %w", p.Exchange, p.RoutingKey, ErrConfirmLost, err)
+		default: // the library refused the message (a header it cannot encode)
 			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w", p.Exchange, p.RoutingKey, err)
 		}
-		// closed under us before the message left: reopen and retry
+	}
+}
+
+// sendBroke reports whether a send failed because the connection broke
+// under it: a socket error (a write that failed or timed out) or the
+// connection's close (the broker's CONNECTION_FORCED when a node stops, a
+// frame error), rather than a message the library refused to encode.
+func sendBroke(err error) bool {
+	var ne net.Error
+	var ae *amqp.Error
+	switch {
+	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
+		return true
+	case errors.As(err, &ae):
+		return ae.Code != amqp.SyntaxError
+	default:
+		return false
 	}
 }

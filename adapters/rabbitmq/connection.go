@@ -11,7 +11,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warren-mq/warren"
-	"github.com/warren-mq/warren/internal/redact"
 )
 
 // ErrClosed is returned by operations on a closed client.
@@ -22,9 +21,18 @@ var ErrClosed = errors.New("warren/rabbitmq: client closed")
 // retry budget runs out, or the connection is closed. Users ask it for
 // channels and wait for it to be up.
 type connection struct {
-	name string
-	url  string
-	cfg  *config
+	name      string
+	endpoints []endpoint // the nodes, in the order they are tried
+	cfg       *config
+
+	// at is the index in endpoints of the node the connection is on, or
+	// was last on; the next dial starts there (the first) or after it
+	// (after a loss). Only the goroutine that dials touches it.
+	at int
+
+	// Under mu: the node the connection is (or was last) on.
+	on   int
+	addr string
 
 	mu      sync.Mutex
 	conn    *amqp.Connection
@@ -43,15 +51,17 @@ type connection struct {
 // dialConnection makes the first connection: with WithDialRetry (the
 // default) it dials with the recovery backoff until it connects, the policy
 // gives up, or ctx ends; without it, once.
-func dialConnection(ctx context.Context, url, name string, cfg *config, onDone func(error)) (*connection, error) {
+// It starts with endpoints[start].
+func dialConnection(ctx context.Context, endpoints []endpoint, start int, name string, cfg *config, onDone func(error)) (*connection, error) {
 	c := &connection{
-		name:    name,
-		url:     url,
-		cfg:     cfg,
-		up:      make(chan struct{}),
-		unblock: make(chan struct{}),
-		done:    make(chan struct{}),
-		onDone:  onDone,
+		name:      name,
+		endpoints: endpoints,
+		at:        start,
+		cfg:       cfg,
+		up:        make(chan struct{}),
+		unblock:   make(chan struct{}),
+		done:      make(chan struct{}),
+		onDone:    onDone,
 	}
 	close(c.unblock)
 	var conn *amqp.Connection
@@ -60,9 +70,12 @@ func dialConnection(ctx context.Context, url, name string, cfg *config, onDone f
 		var attempts int
 		conn, attempts, err = c.dialRetrying(ctx)
 		if err != nil {
+			if len(endpoints) > 1 {
+				return nil, fmt.Errorf("warren/rabbitmq: no connection after %s: %w", countAttempts(attempts), err)
+			}
 			return nil, fmt.Errorf("warren/rabbitmq: no connection after %s, the last: %w", countAttempts(attempts), err)
 		}
-	} else if conn, err = c.dial(ctx); err != nil {
+	} else if conn, err = c.dialOnce(ctx); err != nil {
 		return nil, err
 	}
 	c.install(conn, 0)
@@ -71,31 +84,67 @@ func dialConnection(ctx context.Context, url, name string, cfg *config, onDone f
 	return c, nil
 }
 
-func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
+// dialOnce tries each endpoint once, from c.at, and stops at the first
+// that connects (WithDialRetry(false)).
+func (c *connection) dialOnce(ctx context.Context) (*amqp.Connection, error) {
+	causes := make([]error, len(c.endpoints))
+	for n := 0; n < len(c.endpoints); n++ {
+		i := (c.at + n) % len(c.endpoints)
+		conn, err := c.dial(ctx, c.endpoints[i])
+		if err == nil {
+			c.at = i
+			return conn, nil
+		}
+		causes[i] = err
+		if ctx.Err() != nil {
+			break
+		}
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: c.endpoints[i].addr, State: warren.ConnDown, Attempt: n + 1, Err: err})
+	}
+	return nil, c.dialError(causes)
+}
+
+// dialError is the error of a dial that failed on every endpoint: the
+// cause itself with one endpoint, each endpoint's last cause with several.
+func (c *connection) dialError(causes []error) error {
+	if len(c.endpoints) == 1 {
+		return causes[0]
+	}
+	return &endpointsError{endpoints: c.endpoints, causes: causes}
+}
+
+// connectionName is the connection_name client property the broker shows
+// for a connection to ep: the connection's name and the node's address.
+func (c *connection) connectionName(ep endpoint) string { return c.name + "@" + ep.addr }
+
+func (c *connection) dial(ctx context.Context, ep endpoint) (*amqp.Connection, error) {
 	type result struct {
 		conn *amqp.Connection
 		err  error
 	}
 	amqpCfg := amqp.Config{
-		Heartbeat:       c.cfg.heartbeat,
-		FrameSize:       c.cfg.frameMax,
-		TLSClientConfig: c.cfg.tls,
+		Heartbeat: c.cfg.heartbeat,
+		FrameSize: c.cfg.frameMax,
+		// A copy per dial: amqp091-go writes the endpoint's host into an
+		// empty ServerName, and the next endpoint would be verified against
+		// the first one's name.
+		TLSClientConfig: c.cfg.tls.Clone(),
 		Locale:          "en_US",
 		Properties: amqp.Table{
-			"connection_name": c.name,
+			"connection_name": c.connectionName(ep),
 			"product":         "warren",
 		},
 		Dial: boundedDial(c.cfg.dialTimeout, c.cfg.writeTimeout),
 	}
 	res := make(chan result, 1)
 	go func() {
-		conn, err := amqp.DialConfig(c.url, amqpCfg)
+		conn, err := amqp.DialConfig(ep.url, amqpCfg)
 		res <- result{conn, err}
 	}()
 	select {
 	case r := <-res:
 		if r.err != nil {
-			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.Text(c.url), c.name, r.err)
+			return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", ep.desc, c.name, r.err)
 		}
 		return r.conn, nil
 	case <-ctx.Done():
@@ -104,7 +153,7 @@ func (c *connection) dial(ctx context.Context) (*amqp.Connection, error) {
 				_ = r.conn.Close()
 			}
 		}()
-		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", redact.Text(c.url), c.name, ctx.Err())
+		return nil, fmt.Errorf("warren/rabbitmq: dial %s (%s): %w", ep.desc, c.name, ctx.Err())
 	}
 }
 
@@ -114,12 +163,13 @@ func (c *connection) install(conn *amqp.Connection, attempts int) {
 	blockings := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
 	c.mu.Lock()
 	c.conn = conn
+	c.on, c.addr = c.at, c.endpoints[c.at].addr
 	c.gen++
 	close(c.up)
 	c.mu.Unlock()
 	c.wg.Add(1)
 	go c.watchBlocked(blockings)
-	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnUp, Attempt: attempts})
+	c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: c.endpoints[c.at].addr, State: warren.ConnUp, Attempt: attempts})
 }
 
 // watchBlocked tracks connection.blocked / unblocked from the broker.
@@ -167,7 +217,9 @@ func (c *connection) supervise(conn *amqp.Connection) {
 		if cause == nil {
 			cause = errors.New("connection closed")
 		}
-		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnDown, Err: cause})
+		lost := c.endpoints[c.at]
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: lost.addr, State: warren.ConnDown, Err: cause})
+		c.at = (c.at + 1) % len(c.endpoints) // the next node first
 
 		next, attempts, err := c.redial()
 		if err != nil {
@@ -175,7 +227,7 @@ func (c *connection) supervise(conn *amqp.Connection) {
 				return // closed meanwhile: close reports it
 			}
 			c.finish(err)
-			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed, Attempt: attempts, Err: err})
+			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: lost.addr, State: warren.ConnClosed, Attempt: attempts, Err: err})
 			return
 		}
 		c.install(next, attempts)
@@ -207,34 +259,59 @@ func (c *connection) redial() (*amqp.Connection, int, error) {
 }
 
 // dialRetrying dials until a dial succeeds, the backoff policy stops (after
-// maxRetries attempts), a dial fails in a way no retry can fix (a URL that
-// does not parse, refused credentials), or ctx ends. The first attempt is
-// immediate; each failed one is an Observer event. It returns the number of
-// attempts and, on failure, the last dial error.
+// maxRetries attempts), every endpoint failed in a way no retry can fix (a
+// refused login), or ctx ends. It tries the endpoints in turn from c.at:
+// every dial of any endpoint is one attempt, the first round is immediate,
+// and the policy's wait comes after each round (with one endpoint, after
+// each attempt). Each failed attempt is an Observer event. It returns the
+// number of attempts and, on failure, the last cause of each endpoint.
 func (c *connection) dialRetrying(ctx context.Context) (*amqp.Connection, int, error) {
 	bo := c.cfg.newBackoff()
+	n := len(c.endpoints)
+	causes := make([]error, n)
+	refused := make([]bool, n)
+	var nRefused, inRound int
+	i := c.at
 	for attempt := 1; ; attempt++ {
-		conn, err := c.dial(ctx)
+		ep := c.endpoints[i]
+		conn, err := c.dial(ctx, ep)
 		if err == nil {
+			c.at = i
 			return conn, attempt, nil
 		}
 		if ctx.Err() != nil {
-			return nil, attempt, err
+			// The dial ended with ctx: the endpoint's earlier cause, if it
+			// has one, says more than the deadline.
+			if causes[i] == nil {
+				causes[i] = err
+			}
+			return nil, attempt, c.dialError(causes)
 		}
-		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnDown, Attempt: attempt, Err: err})
-		if permanentDialError(err) || c.cfg.maxRetries > 0 && uint64(attempt) >= c.cfg.maxRetries {
-			return nil, attempt, err
+		causes[i] = err
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: ep.addr, State: warren.ConnDown, Attempt: attempt, Err: err})
+		if permanentDialError(err) && !refused[i] {
+			refused[i] = true
+			nRefused++
 		}
+		if nRefused == n || c.cfg.maxRetries > 0 && uint64(attempt) >= c.cfg.maxRetries {
+			return nil, attempt, c.dialError(causes)
+		}
+		for i = (i + 1) % n; refused[i]; i = (i + 1) % n {
+		}
+		if inRound++; inRound < n-nRefused {
+			continue // the rest of the round at once
+		}
+		inRound = 0
 		wait := bo.NextBackOff()
 		if wait == backoff.Stop {
-			return nil, attempt, err
+			return nil, attempt, c.dialError(causes)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, attempt, err
+			return nil, attempt, c.dialError(causes)
 		}
 	}
 }
@@ -342,6 +419,22 @@ func (c *connection) waitUnblocked(ctx context.Context) error {
 	}
 }
 
+// endpointAddr returns the address of the node the connection is on, or
+// was last on ("" before the first connection).
+func (c *connection) endpointAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.addr
+}
+
+// endpointIndex returns the index in endpoints of the node the connection
+// is on, or was last on.
+func (c *connection) endpointIndex() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.on
+}
+
 // isUp reports whether the connection is open now.
 func (c *connection) isUp() bool {
 	c.mu.Lock()
@@ -387,7 +480,7 @@ func (c *connection) abort(err error) {
 		_ = conn.CloseDeadline(time.Now().Add(closeTimeout))
 	}
 	if first {
-		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed, Err: err})
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: c.endpointAddr(), State: warren.ConnClosed, Err: err})
 	}
 }
 
@@ -409,7 +502,7 @@ func (c *connection) close() error {
 	}
 	c.wg.Wait()
 	if first {
-		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, State: warren.ConnClosed})
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: c.endpointAddr(), State: warren.ConnClosed})
 	}
 	if errors.Is(err, amqp.ErrClosed) {
 		err = nil

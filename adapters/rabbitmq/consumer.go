@@ -69,6 +69,7 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 	if cfg.adopt {
 		spec.Queue.Passive = true
 	}
+	cfg.applyQueueType(&spec)
 	t, err := warren.ConsumerTopology(spec.Exchange, spec.Queue, router.Routes(), cfg.retry.WaitDelays())
 	if err != nil {
 		return nil, err
@@ -76,7 +77,7 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 	if cfg.noDeadLetterExchange {
 		t = withoutDeadLetterArgs(t, spec.Queue.Name)
 	}
-	t = quorumDeadLettering(t)
+	t = quorumTopology(t, spec.Queue.Name, cfg)
 	cons := &Consumer{
 		client:            c,
 		observer:          c.cfg.observer,

@@ -62,6 +62,7 @@ type consumerConfig struct {
 	releaseOnShutdown    bool // WithReleaseOnShutdown
 	settleTimeout        time.Duration
 	missingQueueAttempts int
+	quorum               quorumConfig // WithQueueType, WithDeliveryLimit, WithLeaderLocator
 }
 
 // Defaults, chosen from the measurements in docs/ARCHITECTURE.md ("Defaults").
@@ -86,6 +87,7 @@ func defaultConsumerConfig() *consumerConfig {
 		abortGrace:           5 * time.Second,
 		settleTimeout:        DefaultSettleTimeout,
 		missingQueueAttempts: DefaultMissingQueueAttempts,
+		quorum:               quorumConfig{deliveryLimit: -1},
 	}
 }
 

@@ -33,6 +33,36 @@
 //	mux.Handle("/livez", health.Handler(client))
 //	mux.Handle("/readyz", health.Handler(client))
 //
+// # Clusters
+//
+// A client dials every node of a cluster: Dial's URL and those of
+// WithEndpoints.
+//
+//	client, err := rabbitmq.Dial(ctx, "amqp://u:p@rabbit-1:5672/",
+//		rabbitmq.WithEndpoints("amqp://u:p@rabbit-2:5672/", "amqp://u:p@rabbit-3:5672/"))
+//
+// The idiom is several whole URLs, not a comma-separated host list: each
+// endpoint keeps its own credentials, virtual host, scheme (amqps with
+// WithTLS, verified against its own host name) and port, Dial's signature
+// stays the single-broker one, and an endpoint that does not parse is an
+// error naming it (password masked). The client connects to the first
+// endpoint that answers (in order, or shuffled once per client:
+// WithEndpointOrder); a lost connection redials the next node at once, so
+// losing one node costs one reconnect. WithReconnect's maxRetries counts
+// every dial of an outage, whichever node it went to; the wait comes after
+// each round of the list. A Dial that fails has each node's last cause.
+// Connections are named "<name>.consume@host:port" on the broker, and
+// warren.ConnectionEvent.Endpoint says which node an event is about;
+// Client.ConnectedTo tells where the connections are now.
+//
+// Quorum queues: WithQueueType(warren.Quorum) declares the work, dead-letter
+// and wait queues as quorum queues, the work queue with a delivery limit
+// (DefaultDeliveryLimit, WithDeliveryLimit) and at-least-once
+// dead-lettering; WithLeaderLocator places their leaders. Send with
+// WithSendRetry publishes again, with the same message id, after an error
+// that leaves open whether the broker has the message (ErrConfirmLost,
+// ErrPublishTimeout), as when the node dies under the publish.
+//
 // # Consuming
 //
 // Client.NewConsumer declares a Spec's topology (exchange, queue, one

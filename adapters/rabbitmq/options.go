@@ -36,6 +36,8 @@ type config struct {
 	publishChannels  int
 	frameMax         int
 	publishWrappers  []func(warren.Publisher) warren.Publisher
+	endpoints        []string // WithEndpoints, after Dial's URL
+	endpointOrder    EndpointOrder
 }
 
 func defaultConfig() *config {

@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sync"
@@ -30,6 +31,7 @@ type Publisher struct {
 	exchange string
 	codec    warren.Codec
 	keys     map[reflectType]string // routing key by type, for Send
+	retries  int                    // WithSendRetry
 }
 
 // confirmChannels is the client's set of confirm channels, shared by every
@@ -155,7 +157,45 @@ func (p *Publisher) Send(ctx context.Context, v any, opts ...func(*amqp.Publishi
 	for _, o := range opts {
 		o(&pub)
 	}
-	return p.Publish(ctx, &warren.Publishing{Exchange: p.exchange, RoutingKey: key, Publishing: pub})
+	msg := &warren.Publishing{Exchange: p.exchange, RoutingKey: key, Publishing: pub}
+	fillDefaults(&msg.Publishing) // one message id for every attempt
+	err = p.Publish(ctx, msg)
+	for n := 0; n < p.retries && retriable(err) && ctx.Err() == nil; n++ {
+		if errors.Is(err, ErrNacked) {
+			t := time.NewTimer(nackPause)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			}
+		}
+		err = p.Publish(ctx, msg)
+	}
+	return err
+}
+
+// WithSendRetry makes Send publish a message again, with the same message
+// id, up to n times after an error that leaves open whether the broker
+// has it, or that says it has not: ErrConfirmLost (the channel or its
+// connection closed before the confirm, as when the node dies; the next
+// attempt waits for recovery, on another node with WithEndpoints),
+// ErrPublishTimeout from WithPublishTimeout while the caller's context
+// still runs, and ErrNacked (after a pause). Send returns the last error
+// once the attempts or the caller's context are spent. A message may thus
+// arrive twice: consumers that must see it once deduplicate by message id
+// (middleware/dedupe). The default is 0: no retry.
+func WithSendRetry(n int) PublisherOption {
+	return publisherOptionFunc(func(p *Publisher) { p.retries = max(n, 0) })
+}
+
+// nackPause is the wait before Send retries a publish the broker refused.
+const nackPause = 100 * time.Millisecond
+
+// retriable reports whether a Send with WithSendRetry tries err's publish
+// again.
+func retriable(err error) bool {
+	return errors.Is(err, ErrConfirmLost) || errors.Is(err, ErrPublishTimeout) || errors.Is(err, ErrNacked)
 }
 
 // Publish publishes msg and waits for the broker's confirm, through the

@@ -52,6 +52,7 @@ func TestQuorumSettlementTable(t *testing.T) {
 	if _, err := ch.QueueDeclare(spec.Queue.Name, true, false, false, false, amqp.Table{
 		"x-queue-type": "quorum", "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq,
 		"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish",
+		"x-delivery-limit": int64(DefaultDeliveryLimit),
 	}); err != nil {
 		t.Fatalf("the quorum work queue does not dead-letter at least once: %v", err)
 	}

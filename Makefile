@@ -126,9 +126,12 @@ cluster-test: cluster
 interop-goamqp: broker
 	cd interop && flock -s /tmp/warren-broker.lock $(GO) test -race -count=1 ./goamqp/
 
-## chaos-cluster: issue 13's cluster fault tests (interop/cluster, tag
-## cluster: leader loss and crash under a 20,000-message stream, a classic
-## queue whose node is down, the quorum settlement table), with the cluster
+## chaos-cluster: issue 13's cluster fault tests (tag cluster:
+## interop/cluster: node loss, leader loss and crash, rolling restart, a
+## client partitioned from its node, under 20,000-message streams, a classic
+## queue whose node is down, the quorum settlement table;
+## interop/clusterpartition: a partitioned fleet with a node stopped;
+## adapters/rabbitmq: node loss, the leader locator), with the cluster
 ## to themselves (flock -x $(CLUSTER_LOCK); -o, so that nothing they start,
 ## a restarted node, keeps the lock). Starts the cluster if it is not
 ## up; stops it afterwards only if it started it (CLUSTER_KEEP=1 always
@@ -137,7 +140,8 @@ chaos-cluster:
 	@was_up=0; scripts/cluster.sh status >/dev/null 2>&1 && was_up=1; \
 	flock -o -x $(CLUSTER_LOCK) scripts/cluster.sh up || exit 1; \
 	start=$$(date +%s); \
-	(cd interop && flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -timeout $(CLUSTER_TIMEOUT) -tags cluster -run '$(CLUSTER_RUN)' -v ./cluster/); rc=$$?; \
+	(cd interop && flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -timeout $(CLUSTER_TIMEOUT) -tags cluster -run '$(CLUSTER_RUN)' -v ./cluster/ ./clusterpartition/) && \
+	flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -timeout $(CLUSTER_TIMEOUT) -tags cluster -run '^TestCluster' -v ./adapters/rabbitmq/; rc=$$?; \
 	echo "chaos-cluster: the cluster suite took $$(( $$(date +%s) - start )) s (exit $$rc)"; \
 	case "$(CLUSTER_KEEP)" in \
 	1) ;; \

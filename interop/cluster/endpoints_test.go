@@ -1,13 +1,9 @@
-//go:build cluster && endpoints
+//go:build cluster
 
 package cluster
 
 // These tests need a client that dials a list of nodes and moves to a live
-// one when it loses its node (issue 13, item 2). They are written against
-// the API that work adds, rabbitmq.WithEndpoints, and are behind the
-// `endpoints` build tag until it exists:
-//
-//	cd interop && go test -race -count=1 -tags 'cluster endpoints' ./cluster/
+// one when it loses its node (issue 13, item 2: rabbitmq.WithEndpoints).
 
 import (
 	"context"

@@ -140,7 +140,7 @@ chaos-cluster:
 	@was_up=0; scripts/cluster.sh status >/dev/null 2>&1 && was_up=1; \
 	flock -o -x $(CLUSTER_LOCK) scripts/cluster.sh up || exit 1; \
 	start=$$(date +%s); \
-	(cd interop && flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -timeout $(CLUSTER_TIMEOUT) -tags cluster -run '$(CLUSTER_RUN)' -v ./cluster/ ./clusterpartition/) && \
+	(cd interop && flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -timeout $(CLUSTER_TIMEOUT) -p 1 -tags cluster -run '$(CLUSTER_RUN)' -v ./cluster/ ./clusterpartition/) && \
 	flock -o -x $(CLUSTER_LOCK) $(GO) test -race -count=1 -timeout $(CLUSTER_TIMEOUT) -tags cluster -run '^TestCluster' -v ./adapters/rabbitmq/; rc=$$?; \
 	echo "chaos-cluster: the cluster suite took $$(( $$(date +%s) - start )) s (exit $$rc)"; \
 	case "$(CLUSTER_KEEP)" in \

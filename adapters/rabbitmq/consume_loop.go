@@ -34,7 +34,7 @@ func (c *Consumer) consumeLoop() error {
 				_ = c.finish(nil, time.Now())
 				return err
 			}
-			if queueMissing(err) {
+			if queueMissing(err, c.cfg.adopt) {
 				missing++
 				c.observeConsumer(ConsumerEvent{Queue: c.spec.Queue.Name, Kind: ConsumerQueueMissing, Err: err})
 				if missing >= c.cfg.missingQueueAttempts {
@@ -127,15 +127,17 @@ func fatalDeclareError(err error) bool {
 
 // queueMissing reports a basic.consume the broker refused because the
 // queue does not exist or may not be read, or an adopted queue's passive
-// declare that found none.
-func queueMissing(err error) bool {
+// declare that found none. A declare of its own queue that the broker
+// answers with NOT_FOUND is not a missing queue: on a cluster it says the
+// queue's home node is down, and the consumer retries until it is back.
+func queueMissing(err error, adopted bool) bool {
 	var ae *amqp.Error
 	if !errors.As(err, &ae) {
 		return false
 	}
 	var te *TopologyError
 	if errors.As(err, &te) {
-		return te.Kind == "queue" && ae.Code == amqp.NotFound
+		return adopted && te.Kind == "queue" && ae.Code == amqp.NotFound
 	}
 	return ae.Code == amqp.NotFound || ae.Code == amqp.AccessRefused
 }

@@ -31,10 +31,12 @@ func BenchConsume(b *testing.B, s ConsumeScenario, lib Consumer) {
 	errc := make(chan error, 1)
 	runtime.GC()
 	b.ResetTimer()
+	stopProfile := startProfile(b)
 	start, cpuStart := time.Now(), processCPU()
 	go func() { errc <- consume(ctx) }()
 	early, stalled := awaitDone(run, errc)
 	elapsed, cpu := time.Since(start), processCPU()-cpuStart
+	stopProfile()
 	b.StopTimer()
 	cancel()
 

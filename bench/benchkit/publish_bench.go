@@ -27,6 +27,7 @@ func BenchPublish(b *testing.B, s PublishScenario, lib Publisher) {
 	var wg sync.WaitGroup
 	runtime.GC()
 	b.ResetTimer()
+	stopProfile := startProfile(b)
 	start, cpuStart := time.Now(), processCPU()
 	for g, count := range shares {
 		wg.Add(1)
@@ -37,6 +38,7 @@ func BenchPublish(b *testing.B, s PublishScenario, lib Publisher) {
 	}
 	wg.Wait()
 	elapsed, cpu := time.Since(start), processCPU()-cpuStart
+	stopProfile()
 	b.StopTimer()
 
 	for g, err := range errs {

@@ -111,6 +111,8 @@ func (t *ackTracker) ack(tag uint64) {
 	}
 	if len(t.due) > 0 {
 		t.armLocked()
+	} else {
+		t.disarmLocked()
 	}
 }
 
@@ -156,6 +158,16 @@ func (t *ackTracker) armLocked() {
 	if !t.armed {
 		t.armed = true
 		t.timer.Reset(ackDelay)
+	}
+}
+
+// disarmLocked stops the delay timer when nothing is due any more: the
+// next due ack starts a full delay of its own instead of being flushed
+// early, alone, by a timer a batch already sent had started.
+func (t *ackTracker) disarmLocked() {
+	if t.armed {
+		t.armed = false
+		t.timer.Stop()
 	}
 }
 

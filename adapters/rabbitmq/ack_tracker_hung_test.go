@@ -88,3 +88,33 @@ func BenchmarkAckTracker(b *testing.B) {
 		})
 	}
 }
+
+// TestAckTrackerBatchFlushStopsTimer: a batch flushed because it was full
+// stops the delay timer its first ack started, so the next ack waits a
+// whole ackDelay for company instead of going out alone when the old
+// timer fires (on the consume target that was one ack in seven).
+func TestAckTrackerBatchFlushStopsTimer(t *testing.T) {
+	a := &countingAcker{}
+	s := newAckTracker(a, 2, nil)
+	defer s.kill()
+	for tag := uint64(1); tag <= 3; tag++ {
+		s.track(tag)
+	}
+	s.ack(1)
+	s.mu.Lock()
+	armed := s.armed
+	s.mu.Unlock()
+	if !armed {
+		t.Fatal("one ack due and no delay timer running")
+	}
+	s.ack(2) // the batch is full: flushed at once
+	s.mu.Lock()
+	armed, acks := s.armed, a.acks
+	s.mu.Unlock()
+	if acks != 1 {
+		t.Fatalf("acks sent after a full batch = %d, want 1", acks)
+	}
+	if armed {
+		t.Fatal("the delay timer still runs after its batch was sent: it would flush the next ack alone")
+	}
+}

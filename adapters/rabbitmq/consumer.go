@@ -61,7 +61,7 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 		o.applyConsumer(cfg)
 	}
 	if cfg.ackBatch <= 0 {
-		cfg.ackBatch = max(1, cfg.prefetch/4)
+		cfg.ackBatch = max(1, cfg.prefetch/2)
 		if cfg.prefetch == 0 { // unlimited prefetch: batch as a large window would
 			cfg.ackBatch = 256
 		}

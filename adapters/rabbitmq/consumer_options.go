@@ -112,7 +112,7 @@ func WithPrefetch(n int) ConsumerOption {
 }
 
 // WithAckBatch sets how many acks are coalesced into one basic.ack
-// (default: a quarter of the prefetch, at least 1). Acks are also flushed
+// (default: half the prefetch, at least 1). Acks are also flushed
 // 5 ms after the last settlement, so a quiet queue never holds acks back.
 func WithAckBatch(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.ackBatch = n })

@@ -148,9 +148,15 @@ func queueMissing(err error, adopted bool) bool {
 // the library closes it, then the new one's.
 func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery) (stopping bool) {
 	resubscribe := false
+	// d is reused for every delivery: FromDelivery takes its address
+	// through a function value, which would move a fresh Delivery to the
+	// heap for each message. Nothing keeps the address: the Message gets
+	// copies of d's fields.
+	var d amqp.Delivery
+	var ok bool
 	for {
 		select {
-		case d, ok := <-deliveries:
+		case d, ok = <-deliveries:
 			if ok {
 				m := messages.Acquire()
 				messages.FromDelivery(m, &d, cc.queue)

@@ -77,17 +77,29 @@ func (c *Confirmation) result() error {
 // new channel's confirms never complete an old channel's publishes.
 //
 // No publish waits on another beyond its own context: a publish waits for
-// recovery before it takes sem, takes sem up to its context, and the send
-// itself runs in a goroutine of its own that holds sem until the library
+// recovery before it takes sem, takes sem up to its context, and hands the
+// send to the channel's sender goroutine, which holds sem until the library
 // returns (bounded by WithWriteTimeout), while the caller returns when its
-// context ends.
+// context ends. The sender lives as long as the connection: a goroutine
+// started for each send cost more than the send (its stack grew to
+// amqp091-go's depth every time).
 type confirmChannel struct {
 	conn *connection
 
 	sem     chan struct{} // one slot: serialises publishes and (re)opening
 	ch      *amqp.Channel
 	tracker *confirm.Tracker // of ch
-	wg      *sync.WaitGroup  // listeners and sends
+	sends   chan sendRequest // to the sender; nil until the first publish
+	wg      *sync.WaitGroup  // listeners and the sender
+}
+
+// sendRequest is one publish handed to the sender, holding sem.
+type sendRequest struct {
+	ctx     context.Context
+	ch      *amqp.Channel
+	tracker *confirm.Tracker
+	p       *warren.Publishing
+	res     chan<- sent // buffered: the caller may have gone
 }
 
 func newConfirmChannel(conn *connection, wg *sync.WaitGroup) *confirmChannel {
@@ -148,20 +160,18 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 			cc.release()
 			return nil, err
 		}
-		ch, tracker := cc.ch, cc.tracker
 		res := make(chan sent, 1)
-		cc.wg.Add(1)
-		go func() {
-			defer cc.wg.Done()
-			defer cc.release()
-			pending, err := confirm.Publish(ctx, ch, tracker, p.Exchange, p.RoutingKey, p.Mandatory, p.Publishing)
-			if errors.Is(err, confirm.ErrFailed) || errors.Is(err, amqp.ErrClosed) {
-				if cc.ch == ch {
-					cc.ch = nil // closed under us: the next publish reopens
-				}
-			}
-			res <- sent{pending, err}
-		}()
+		if cc.sends == nil {
+			cc.sends = make(chan sendRequest)
+			cc.wg.Add(1)
+			go cc.sender(cc.sends)
+		}
+		select {
+		case cc.sends <- sendRequest{ctx: ctx, ch: cc.ch, tracker: cc.tracker, p: p, res: res}:
+		case <-cc.conn.done: // the sender has ended
+			cc.release()
+			return nil, cc.conn.terminalErr()
+		}
 		var r sent
 		select {
 		case r = <-res:
@@ -189,6 +199,33 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w", p.Exchange, p.RoutingKey, err)
 		}
 	}
+}
+
+// sender sends the publishes handed to it, one at a time, until the
+// connection is done. Each arrives holding sem, which the send releases.
+func (cc *confirmChannel) sender(sends <-chan sendRequest) {
+	defer cc.wg.Done()
+	for {
+		select {
+		case r := <-sends:
+			r.res <- cc.send(r)
+		case <-cc.conn.done:
+			return
+		}
+	}
+}
+
+// send publishes r's message on r's channel and releases sem.
+func (cc *confirmChannel) send(r sendRequest) sent {
+	defer cc.release()
+	p := r.p
+	pending, err := confirm.Publish(r.ctx, r.ch, r.tracker, p.Exchange, p.RoutingKey, p.Mandatory, p.Publishing)
+	if errors.Is(err, confirm.ErrFailed) || errors.Is(err, amqp.ErrClosed) {
+		if cc.ch == r.ch {
+			cc.ch = nil // closed under us: the next publish reopens
+		}
+	}
+	return sent{pending, err}
 }
 
 // sendBroke reports whether a send failed because the connection broke

@@ -2,9 +2,9 @@
 // channel: the one tracker behind warren's publisher, its requester and
 // the dead-letter republisher.
 //
-// A basic.return carries no delivery tag, so each publish is stamped with
-// its own sequence number in the Header header and a return is matched to
-// exactly that publish (the message id is not unique: warren's retry and
+// A basic.return carries no delivery tag, so each mandatory publish is
+// stamped with its own sequence number in the Header header and a return
+// is matched to exactly that publish (the message id is not unique: warren's retry and
 // dead-letter copies keep the original's). A Tracker belongs to one
 // channel: sequence numbers restart with every channel, so a new channel
 // gets a new Tracker and never completes an old channel's publish.
@@ -17,9 +17,10 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// Header is the header each publish carries its sequence number in, as an
-// int64. It is rewritten on every publish: a value copied from a consumed
-// message means nothing.
+// Header is the header each mandatory publish carries its sequence number
+// in, as an int64. It is rewritten on every mandatory publish: a value
+// copied from a consumed message means nothing (a basic.return is matched
+// only among the channel's own mandatory publishes).
 const Header = "x-warren-publish-seq"
 
 // Pending is one publish awaiting its confirm.

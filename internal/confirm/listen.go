@@ -65,8 +65,10 @@ func (t *Tracker) listen(confirms <-chan amqp.Confirmation, returns <-chan amqp.
 	t.Fail(lost)
 }
 
-// Publish sends msg on ch as t's next publish, stamped with its sequence
-// number, and returns its Pending. The caller serialises the channel's
+// Publish sends msg on ch as t's next publish and returns its Pending. A
+// mandatory publish is stamped with its sequence number (Header), which
+// matches a basic.return to it; the broker returns nothing else, so other
+// publishes go as they are, without a header table to copy and encode. The caller serialises the channel's
 // publishes (so that the sequence number read is the one the broker
 // assigns). ErrFailed means t's channel is already gone; an error from the
 // send itself (amqp.ErrClosed when the channel closed before the message
@@ -77,7 +79,9 @@ func Publish(ctx context.Context, ch *amqp.Channel, t *Tracker, exchange, key st
 	if err != nil {
 		return nil, err
 	}
-	msg.Headers = Stamp(msg.Headers, seq)
+	if mandatory { // only a mandatory publish can come back as a basic.return
+		msg.Headers = Stamp(msg.Headers, seq)
+	}
 	if err := ch.PublishWithContext(ctx, exchange, key, mandatory, false, msg); err != nil {
 		t.Cancel(p)
 		return nil, err

@@ -45,6 +45,7 @@ var ConsumeScenarios = []ConsumeScenario{
 	vary(func(s *ConsumeScenario) { s.Size = Large }),
 	vary(func(s *ConsumeScenario) { s.Handler = CPU50us }),
 	vary(func(s *ConsumeScenario) { s.Handler, s.Workers = Sleep1, 16 }),
+	vary(func(s *ConsumeScenario) { s.Handler, s.Workers = Sleep1, 64 }),
 }
 
 // PublishScenarios are the publish sweep every library runs.

@@ -2,16 +2,24 @@
 // channel: the one tracker behind warren's publisher, its requester and
 // the dead-letter republisher.
 //
-// A basic.return carries no delivery tag, so each mandatory publish is
-// stamped with its own sequence number in the Header header and a return
-// is matched to exactly that publish (the message id is not unique: warren's retry and
-// dead-letter copies keep the original's). A Tracker belongs to one
-// channel: sequence numbers restart with every channel, so a new channel
-// gets a new Tracker and never completes an old channel's publish.
+// Confirms are amqp091-go's own deferred confirmations, completed by the
+// library's frame reader as the broker's basic.ack and basic.nack arrive:
+// no goroutine of ours sits between a confirm and the publisher waiting
+// for it. A basic.return carries no delivery tag, so each mandatory
+// publish is stamped with its own sequence number in the Header header and
+// a return is matched to exactly that publish (the message id is not
+// unique: warren's retry and dead-letter copies keep the original's). The
+// broker sends a return before the confirm of the same message, and the
+// library hands the return to the tracker's listener before it reads the
+// confirm; a mandatory publish whose confirm came asks the listener for a
+// barrier, so the return, if any, is marked before the publish's result is
+// read. A Tracker belongs to one channel, as the library's confirmations
+// do: a new channel's confirms never complete an old channel's publish.
 package confirm
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -25,29 +33,59 @@ const Header = "x-warren-publish-seq"
 
 // Pending is one publish awaiting its confirm.
 type Pending struct {
-	seq      uint64
-	done     chan struct{}
-	ack      bool
-	returned bool
-	err      error
+	dc        *amqp.DeferredConfirmation // set under t.mu once sent
+	t         *Tracker
+	seq       uint64
+	mandatory bool
+	returned  bool // set by the listener under t.mu
+
+	once           sync.Once
+	resAck, resRet bool
+	resErr         error
 }
 
 // Done is closed once the publish was confirmed, refused, or lost.
-func (p *Pending) Done() <-chan struct{} { return p.done }
+func (p *Pending) Done() <-chan struct{} { return p.dc.Done() }
 
 // Result is valid once Done is closed: the channel's error if it was lost
 // first, else whether the broker returned it (mandatory, unroutable) and
 // whether it acked it.
-func (p *Pending) Result() (acked, returned bool, err error) { return p.ack, p.returned, p.err }
-
-// Tracker holds the publishes of one channel in sequence order.
-type Tracker struct {
-	mu      sync.Mutex
-	pending []*Pending
-	failed  error
+func (p *Pending) Result() (acked, returned bool, err error) {
+	p.once.Do(func() {
+		acked := p.dc.Acked()
+		if !acked && p.t.ch.IsClosed() {
+			// The library completes every outstanding confirmation with
+			// a nack when the channel shuts down; which of them the broker
+			// really refused is unknown.
+			p.t.forget(p)
+			p.resErr = p.t.lostErr()
+			return
+		}
+		if p.mandatory {
+			p.t.barrier()
+			p.resRet = p.t.forget(p)
+		}
+		p.resAck = acked
+	})
+	return p.resAck, p.resRet, p.resErr
 }
 
-// ErrFailed is what Add returns once the tracker's channel is gone.
+// Tracker holds the mandatory publishes of one channel that a return may
+// still mark, and the channel's end.
+type Tracker struct {
+	ch       *amqp.Channel
+	lost     error              // what a publish lost with the channel completes with
+	barriers chan chan struct{} // to the listener
+	prune    chan struct{}      // to the listener: forget abandoned entries
+	over     chan struct{}      // closed when the listener ended: the channel is gone
+
+	mu        sync.Mutex
+	mandatory map[uint64]*Pending // by sequence number
+	pruneAt   int                 // size of mandatory that asks for a prune
+	reason    *amqp.Error         // why the channel closed, set before over closes
+}
+
+// ErrFailed is what Publish returns once the tracker's channel is gone.
 var ErrFailed = errors.New("warren: the channel's confirms are closed")
 
 // Stamp returns headers h with the Header for seq, in a new table: the
@@ -61,28 +99,41 @@ func Stamp(h amqp.Table, seq uint64) amqp.Table {
 	return out
 }
 
-// Add records a publish with sequence number seq (the channel's
-// GetNextPublishSeqNo before the publish). Publishes must be added in
-// sequence order, under the lock that serialises the channel's publishes.
-func (t *Tracker) Add(seq uint64) (*Pending, error) {
-	p := &Pending{seq: seq, done: make(chan struct{})}
+// minPruneAt is the number of mandatory entries below which abandoned
+// ones (a publisher that stopped waiting) are not looked for.
+const minPruneAt = 1024
+
+// register records a mandatory publish, to be marked by its return,
+// before it is sent: the return may come before the send returns.
+func (t *Tracker) register(p *Pending) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.failed != nil {
-		return nil, t.failed
+	t.mandatory[p.seq] = p
+	full := len(t.mandatory) >= t.pruneAt
+	t.mu.Unlock()
+	if full {
+		select {
+		case t.prune <- struct{}{}:
+		default: // one is asked for already
+		}
 	}
-	t.pending = append(t.pending, p)
-	return p, nil
 }
 
-// Cancel forgets p, whose publish did not leave (the send failed).
-func (t *Tracker) Cancel(p *Pending) {
+// sent records the library's confirmation of a registered publish.
+func (t *Tracker) sent(p *Pending, dc *amqp.DeferredConfirmation) {
+	t.mu.Lock()
+	p.dc = dc
+	t.mu.Unlock()
+}
+
+// forget removes p from the mandatory publishes and reports whether a
+// return marked it.
+func (t *Tracker) forget(p *Pending) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n := len(t.pending); n > 0 && t.pending[n-1] == p {
-		t.pending[n-1] = nil
-		t.pending = t.pending[:n-1]
+	if t.mandatory[p.seq] == p {
+		delete(t.mandatory, p.seq)
 	}
+	return p.returned
 }
 
 // Returned marks the publish r belongs to, by its Header. A return without
@@ -94,49 +145,61 @@ func (t *Tracker) Returned(r amqp.Return) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, p := range t.pending {
-		if p.seq == uint64(seq) {
-			p.returned = true
-			return
+	if p, ok := t.mandatory[uint64(seq)]; ok {
+		p.returned = true
+	}
+}
+
+// pruneDone forgets the mandatory publishes already confirmed: their
+// publisher stopped waiting (its context ended), or it would have
+// forgotten them itself. It runs when the tracker holds pruneAt of them
+// (twice what the last look left, at least minPruneAt), and every
+// pruneEvery results read while it holds more than minPruneAt. Run by the listener only: a return the listener
+// received before a confirm is marked before the listener looks at that
+// confirm, so nothing it forgets can still be marked.
+func (t *Tracker) pruneDone() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for seq, p := range t.mandatory {
+		if p.dc == nil { // being sent
+			continue
+		}
+		select {
+		case <-p.dc.Done():
+			delete(t.mandatory, seq)
+		default:
 		}
 	}
+	t.pruneAt = max(minPruneAt, 2*len(t.mandatory))
 }
 
-// Confirmed completes the publish c confirms, and any earlier one still
-// pending (the broker confirms in order).
-func (t *Tracker) Confirmed(c amqp.Confirmation) {
+// barrier returns once the listener has handled every return the library
+// handed it before the call; at once if the listener has ended.
+func (t *Tracker) barrier() {
+	done := make(chan struct{})
+	select {
+	case t.barriers <- done:
+		<-done
+	case <-t.over:
+	}
+}
+
+// lostErr is the error of a publish lost with the channel: lost, wrapping
+// the broker's reason when there is one. It waits for the listener, which
+// ends as the library shuts the channel down.
+func (t *Tracker) lostErr() error {
+	<-t.over
 	t.mu.Lock()
-	var done []*Pending
-	i := 0
-	for ; i < len(t.pending) && t.pending[i].seq <= c.DeliveryTag; i++ {
-		done = append(done, t.pending[i])
+	defer t.mu.Unlock()
+	if t.reason != nil {
+		return fmt.Errorf("%w: %w", t.lost, t.reason)
 	}
-	clear(t.pending[:i])
-	t.pending = t.pending[i:]
-	t.mu.Unlock()
-	for _, p := range done {
-		p.ack = c.Ack
-		close(p.done)
-	}
+	return t.lost
 }
 
-// Fail completes every pending publish with err: the channel is gone and
-// their fate is unknown. Later Adds fail with ErrFailed.
-func (t *Tracker) Fail(err error) {
-	t.mu.Lock()
-	lost := t.pending
-	t.pending = nil
-	t.failed = ErrFailed
-	t.mu.Unlock()
-	for _, p := range lost {
-		p.err = err
-		close(p.done)
-	}
-}
-
-// Len returns how many publishes await their confirm.
+// Len returns how many mandatory publishes a return may still mark.
 func (t *Tracker) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.pending)
+	return len(t.mandatory)
 }

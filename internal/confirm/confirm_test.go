@@ -109,14 +109,16 @@ func TestLostChannelFailsPending(t *testing.T) {
 	if !errors.Is(err, errLost) || !errors.As(err, &ae) || ae.Code != amqp.NotFound {
 		t.Fatalf("pending on a lost channel completed with %v, want the lost error wrapping a 404", err)
 	}
-	if _, err := tr.Add(ch.GetNextPublishSeqNo()); !errors.Is(err, confirm.ErrFailed) {
-		t.Errorf("Add on a lost channel's tracker: %v, want ErrFailed", err)
+	if _, err := confirm.Publish(ctx, ch, tr, "", "k", false, amqp.Publishing{Body: []byte("x")}); !errors.Is(err, confirm.ErrFailed) {
+		t.Errorf("Publish on a lost channel's tracker: %v, want ErrFailed", err)
 	}
 }
 
-// A new channel's confirms never complete an old channel's entries: both
-// count sequence numbers from 1, and each has its own tracker.
-func TestNewChannelNeverCompletesOldEntry(t *testing.T) {
+// Each channel has its own tracker and its own sequence numbers, both
+// counting from 1: a return on one channel never marks the publish with
+// the same number on another. The old channel's first publish is
+// unroutable and returned; the new channel's first publish is routed.
+func TestReturnNeverMarksAnotherChannelsPublish(t *testing.T) {
 	conn := brokertest.Dial(t)
 	q := brokertest.Name(t, "q")
 	admin := brokertest.Channel(t)
@@ -126,30 +128,106 @@ func TestNewChannelNeverCompletesOldEntry(t *testing.T) {
 	brokertest.DeleteQueues(t, q)
 	ctx := context.Background()
 
-	// The old generation: an entry that its channel will never confirm
-	// (added, never sent), as one in flight when the channel died.
 	oldCh, oldTr := watched(t, conn)
-	stale, err := oldTr.Add(oldCh.GetNextPublishSeqNo())
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	newCh, newTr := watched(t, conn)
-	p, err := confirm.Publish(ctx, newCh, newTr, "", q, true, amqp.Publishing{Body: []byte("x")})
+	returned, err := confirm.Publish(ctx, oldCh, oldTr, "", brokertest.Name(t, "nowhere"), true, amqp.Publishing{Body: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acked, returned, err := wait(t, p); !acked || returned || err != nil {
-		t.Fatalf("new channel's publish: acked %v returned %v err %v", acked, returned, err)
+	routed, err := confirm.Publish(ctx, newCh, newTr, "", q, true, amqp.Publishing{Body: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
 	}
-	select {
-	case <-stale.Done():
-		t.Fatal("the new channel's confirm of sequence 1 completed the old channel's sequence 1")
-	default:
+	if acked, ret, err := wait(t, returned); !acked || !ret || err != nil {
+		t.Errorf("old channel's unroutable publish: acked %v returned %v err %v, want acked and returned", acked, ret, err)
+	}
+	if acked, ret, err := wait(t, routed); !acked || ret || err != nil {
+		t.Errorf("new channel's routed publish (the same sequence number): acked %v returned %v err %v", acked, ret, err)
 	}
 	_ = oldCh.Close()
-	_, _, err = wait(t, stale)
-	if !errors.Is(err, errLost) {
-		t.Errorf("old entry after its channel closed: %v, want the lost error", err)
+	if acked, ret, err := returned.Result(); !acked || !ret || err != nil {
+		t.Errorf("a result read again after its channel closed changed: acked %v returned %v err %v", acked, ret, err)
+	}
+}
+
+// A publish whose channel closes before the broker confirms it completes
+// as lost, not as nacked: the library completes every outstanding
+// confirmation as a nack when the channel shuts down. Closing the channel
+// right after a burst of publishes leaves some unconfirmed (the test logs
+// how many).
+func TestChannelClosedBeforeConfirmIsLostNotNacked(t *testing.T) {
+	conn := brokertest.Dial(t)
+	q := brokertest.Name(t, "q")
+	admin := brokertest.Channel(t)
+	if _, err := admin.QueueDeclare(q, false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	brokertest.DeleteQueues(t, q)
+	ctx := context.Background()
+	ch, tr := watched(t, conn)
+	var pending []*confirm.Pending
+	for i := 0; i < 2000; i++ {
+		p, err := confirm.Publish(ctx, ch, tr, "", q, i%2 == 0, amqp.Publishing{Body: make([]byte, 1024), DeliveryMode: amqp.Persistent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, p)
+	}
+	_ = ch.Close()
+	var acked, lost int
+	for _, p := range pending {
+		ok, ret, err := wait(t, p)
+		switch {
+		case err != nil && errors.Is(err, errLost):
+			lost++
+		case ok && !ret && err == nil:
+			acked++
+		default:
+			t.Fatalf("publish completed with acked %v returned %v err %v: want acked, or lost", ok, ret, err)
+		}
+	}
+	t.Logf("%d acked, %d lost with the channel", acked, lost)
+	if n := tr.Len(); n != 0 {
+		t.Errorf("%d mandatory entries left after every result was read", n)
+	}
+}
+
+// Mandatory publishes whose publisher never reads the result (it stopped
+// waiting) are forgotten once confirmed, so the tracker does not grow with
+// them.
+func TestAbandonedMandatoryPublishesAreForgotten(t *testing.T) {
+	conn := brokertest.Dial(t)
+	q := brokertest.Name(t, "q")
+	admin := brokertest.Channel(t)
+	if _, err := admin.QueueDeclare(q, false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	brokertest.DeleteQueues(t, q)
+	ctx := context.Background()
+	ch, tr := watched(t, conn)
+	const n = 5000
+	var last *confirm.Pending
+	for i := 0; i < n; i++ {
+		p, err := confirm.Publish(ctx, ch, tr, "", q, true, amqp.Publishing{Body: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = p
+	}
+	wait(t, last)
+	peak := tr.Len()
+	// Publishes whose results are read, as a publisher's are.
+	for i := 0; i < 2048; i++ {
+		p, err := confirm.Publish(ctx, ch, tr, "", q, true, amqp.Publishing{Body: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ret, err := wait(t, p); ret || err != nil {
+			t.Fatalf("routed publish: returned %v err %v", ret, err)
+		}
+	}
+	t.Logf("tracked after %d abandoned publishes: %d; after 2,048 more read: %d", n, peak, tr.Len())
+	if n := tr.Len(); n > 1024 {
+		t.Errorf("%d abandoned mandatory publishes still tracked after all were confirmed", n)
 	}
 }

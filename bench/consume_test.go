@@ -14,9 +14,11 @@ var consumers = []benchkit.Consumer{
 }
 
 // targetConsumers are the libraries measured on issue 3's consume target:
-// warren against raw per-message ack and raw auto-ack. Add warren's here.
+// warren against raw per-message ack, raw acking multiple (the cheapest
+// loop that still acks every message) and raw auto-ack. Add warren's here.
 var targetConsumers = []benchkit.Consumer{
 	rawConsumer(rawAck),
+	rawConsumer(rawMultiAck),
 	rawConsumer(rawAutoAck),
 }
 

@@ -6,7 +6,8 @@
 # libraries take turns and drift on a shared, noisy machine falls on all of
 # them alike. Outputs (go test -bench format) go to bench/e2e-main.txt and
 # bench/e2e-compare.txt; bench/table.sh turns them into bench/README.md's
-# results.
+# results. bench/e2e-ceiling.txt has what the sleeping handlers allow with
+# no broker (BenchmarkSleepCeiling), once a round.
 #
 # b.N is the number of messages, so -benchtime=<n>x sets how many each
 # benchmark drains or publishes; the targets and the sweep differ, so they
@@ -67,10 +68,19 @@ wait_broker() {
   done
 }
 
+# ceiling measures what the sleeping handlers allow with no broker and no
+# library (BenchmarkSleepCeiling), once a round, into bench/e2e-ceiling.txt.
+ceiling() {
+  (cd bench && "$bin/main.test" -test.run='^$' -test.bench='^BenchmarkSleepCeiling$' -test.benchtime=20000x \
+    -test.count=1) | grep '^Benchmark' >>bench/e2e-ceiling.txt
+}
+
+: >bench/e2e-ceiling.txt
 start=$SECONDS
 for round in $(seq "$count"); do
   bench main '^BenchmarkTarget' "$target_n"
   bench main '^Benchmark(Consume|Publish)$' "$sweep_n"
   bench compare '^Benchmark(Consume|Publish)$' "$sweep_n"
+  ceiling
 done
-echo "run.sh: done in $((SECONDS - start))s: bench/e2e-main.txt bench/e2e-compare.txt" >&2
+echo "run.sh: done in $((SECONDS - start))s: bench/e2e-main.txt bench/e2e-compare.txt bench/e2e-ceiling.txt" >&2

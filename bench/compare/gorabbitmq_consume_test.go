@@ -22,7 +22,7 @@ var gorabbitmqConsumer = benchkit.Consumer{
 		conn := gorabbitmqConn(b, run.URL)
 		consumers := make([]*rabbitmq.Consumer, len(run.Queues))
 		for i, q := range run.Queues {
-			c, err := rabbitmq.NewConsumer(context.Background(), conn, q,
+			c, err := rabbitmq.NewConsumer(conn, q,
 				rabbitmq.WithConsumerOptionsQueueDurable,
 				rabbitmq.WithConsumerOptionsQOSPrefetch(s.Prefetch),
 				rabbitmq.WithConsumerOptionsConcurrency(s.Workers),

@@ -35,6 +35,18 @@ func watched(t *testing.T, conn *amqp.Connection) (*amqp.Channel, *confirm.Track
 	return ch, tr
 }
 
+// freshQueue declares a queue of the test's own, deleted at cleanup.
+func freshQueue(t *testing.T) string {
+	t.Helper()
+	q := brokertest.Name(t, "q")
+	admin := brokertest.Channel(t)
+	if _, err := admin.QueueDeclare(q, false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	brokertest.DeleteQueues(t, q)
+	return q
+}
+
 func wait(t *testing.T, p *confirm.Pending) (acked, returned bool, err error) {
 	t.Helper()
 	select {
@@ -51,12 +63,7 @@ func wait(t *testing.T, p *confirm.Pending) (acked, returned bool, err error) {
 // matched by the stamped sequence number, not the message id).
 func TestReturnMarksExactlyItsPublish(t *testing.T) {
 	conn := brokertest.Dial(t)
-	q := brokertest.Name(t, "q")
-	admin := brokertest.Channel(t)
-	if _, err := admin.QueueDeclare(q, false, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	brokertest.DeleteQueues(t, q)
+	q := freshQueue(t)
 	ch, tr := watched(t, conn)
 	ctx := context.Background()
 	msg := amqp.Publishing{MessageId: "same-id", Body: []byte("x")}
@@ -120,12 +127,7 @@ func TestLostChannelFailsPending(t *testing.T) {
 // unroutable and returned; the new channel's first publish is routed.
 func TestReturnNeverMarksAnotherChannelsPublish(t *testing.T) {
 	conn := brokertest.Dial(t)
-	q := brokertest.Name(t, "q")
-	admin := brokertest.Channel(t)
-	if _, err := admin.QueueDeclare(q, false, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	brokertest.DeleteQueues(t, q)
+	q := freshQueue(t)
 	ctx := context.Background()
 
 	oldCh, oldTr := watched(t, conn)
@@ -157,12 +159,7 @@ func TestReturnNeverMarksAnotherChannelsPublish(t *testing.T) {
 // how many).
 func TestChannelClosedBeforeConfirmIsLostNotNacked(t *testing.T) {
 	conn := brokertest.Dial(t)
-	q := brokertest.Name(t, "q")
-	admin := brokertest.Channel(t)
-	if _, err := admin.QueueDeclare(q, false, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	brokertest.DeleteQueues(t, q)
+	q := freshQueue(t)
 	ctx := context.Background()
 	ch, tr := watched(t, conn)
 	var pending []*confirm.Pending
@@ -197,12 +194,7 @@ func TestChannelClosedBeforeConfirmIsLostNotNacked(t *testing.T) {
 // them.
 func TestAbandonedMandatoryPublishesAreForgotten(t *testing.T) {
 	conn := brokertest.Dial(t)
-	q := brokertest.Name(t, "q")
-	admin := brokertest.Channel(t)
-	if _, err := admin.QueueDeclare(q, false, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
-	brokertest.DeleteQueues(t, q)
+	q := freshQueue(t)
 	ctx := context.Background()
 	ch, tr := watched(t, conn)
 	const n = 5000

@@ -33,7 +33,7 @@ func routerWith(n int, mws ...warren.Middleware) *warren.Router {
 }
 
 func BenchmarkRouterMatch(b *testing.B) {
-	for _, n := range []int{10, 100, 1000} {
+	for _, n := range []int{10, 100, 1000, 10000} {
 		r := routerWith(n)
 		keys := []string{
 			fmt.Sprintf("svc%d.Entity%d.Created", (n-2)%50, n-2), // literal

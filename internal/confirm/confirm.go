@@ -33,7 +33,7 @@ const Header = "x-warren-publish-seq"
 
 // Pending is one publish awaiting its confirm.
 type Pending struct {
-	dc        *amqp.DeferredConfirmation // set under t.mu once sent
+	dc        *amqp.DeferredConfirmation // once sent; under t.mu while registered
 	t         *Tracker
 	seq       uint64
 	mandatory bool
@@ -154,9 +154,10 @@ func (t *Tracker) Returned(r amqp.Return) {
 // publisher stopped waiting (its context ended), or it would have
 // forgotten them itself. It runs when the tracker holds pruneAt of them
 // (twice what the last look left, at least minPruneAt), and every
-// pruneEvery results read while it holds more than minPruneAt. Run by the listener only: a return the listener
-// received before a confirm is marked before the listener looks at that
-// confirm, so nothing it forgets can still be marked.
+// pruneEvery results read while it holds more than minPruneAt. Run by the
+// listener only: a return the listener received before a confirm is marked
+// before the listener looks at that confirm, so nothing it forgets can
+// still be marked (and a mark stays on the Pending once it is forgotten).
 func (t *Tracker) pruneDone() {
 	t.mu.Lock()
 	defer t.mu.Unlock()

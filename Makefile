@@ -11,6 +11,12 @@ STATICCHECK     := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME        ?= 150000x
 SHORTFUZZ       ?= 20000x
 LONG_FUZZTIME   ?= 5000000x
+# Minimizing one new input may take all of its budget (60 s by default),
+# which the counts above no longer cut short. The short runs cap it; a
+# minimization that runs out keeps the input as found (a failing input is
+# written either way).
+FUZZMINIMIZE    ?= 5s
+LONG_FUZZMINIMIZE ?= 60s
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 CLUSTER_KEEP    ?= auto
@@ -54,17 +60,17 @@ test-short:
 ## fuzz-short: every fuzz target briefly: the matcher $(FUZZTIME) runs each,
 ## the header readers, decoders and dead-letter headers $(SHORTFUZZ) each
 fuzz-short:
-	$(GO) test -run='^$$' -fuzz='^FuzzTreeMatch$$' -fuzztime=$(FUZZTIME) .
-	$(GO) test -run='^$$' -fuzz='^FuzzParsePattern$$' -fuzztime=$(FUZZTIME) .
-	$(GO) test -run='^$$' -fuzz='^FuzzHeaderReaders$$' -fuzztime=$(SHORTFUZZ) .
-	$(GO) test -run='^$$' -fuzz='^FuzzFromDelivery$$' -fuzztime=$(SHORTFUZZ) .
-	$(GO) test -run='^$$' -fuzz='^FuzzTyped$$' -fuzztime=$(SHORTFUZZ) .
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(SHORTFUZZ) ./middleware/
-	$(GO) test -run='^$$' -fuzz='^FuzzHeaders$$' -fuzztime=$(SHORTFUZZ) ./deadletter/
+	$(GO) test -run='^$$' -fuzz='^FuzzTreeMatch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) .
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePattern$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) .
+	$(GO) test -run='^$$' -fuzz='^FuzzHeaderReaders$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) .
+	$(GO) test -run='^$$' -fuzz='^FuzzFromDelivery$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) .
+	$(GO) test -run='^$$' -fuzz='^FuzzTyped$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) .
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) ./middleware/
+	$(GO) test -run='^$$' -fuzz='^FuzzHeaders$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) ./deadletter/
 
 ## fuzz: the fuzz targets for longer
 fuzz:
-	$(MAKE) --no-print-directory fuzz-short FUZZTIME=$(LONG_FUZZTIME) SHORTFUZZ=$(LONG_FUZZTIME)
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=$(LONG_FUZZTIME) SHORTFUZZ=$(LONG_FUZZTIME) FUZZMINIMIZE=$(LONG_FUZZMINIMIZE)
 
 ## chaos: the fault scenarios, longer and louder (close_all_connections)
 chaos: broker

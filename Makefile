@@ -17,6 +17,7 @@ LONG_FUZZTIME   ?= 5000000x
 # written either way).
 FUZZMINIMIZE    ?= 5s
 LONG_FUZZMINIMIZE ?= 60s
+FUZZ             = $(GO) test -run='^$$' -fuzzminimizetime=$(FUZZMINIMIZE)
 SOAK_DURATION   ?= 10m
 BENCH_COUNT     ?= 6
 CLUSTER_KEEP    ?= auto
@@ -60,13 +61,13 @@ test-short:
 ## fuzz-short: every fuzz target briefly: the matcher $(FUZZTIME) runs each,
 ## the header readers, decoders and dead-letter headers $(SHORTFUZZ) each
 fuzz-short:
-	$(GO) test -run='^$$' -fuzz='^FuzzTreeMatch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) .
-	$(GO) test -run='^$$' -fuzz='^FuzzParsePattern$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) .
-	$(GO) test -run='^$$' -fuzz='^FuzzHeaderReaders$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) .
-	$(GO) test -run='^$$' -fuzz='^FuzzFromDelivery$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) .
-	$(GO) test -run='^$$' -fuzz='^FuzzTyped$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) .
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) ./middleware/
-	$(GO) test -run='^$$' -fuzz='^FuzzHeaders$$' -fuzztime=$(SHORTFUZZ) -fuzzminimizetime=$(FUZZMINIMIZE) ./deadletter/
+	$(FUZZ) -fuzz='^FuzzTreeMatch$$' -fuzztime=$(FUZZTIME) .
+	$(FUZZ) -fuzz='^FuzzParsePattern$$' -fuzztime=$(FUZZTIME) .
+	$(FUZZ) -fuzz='^FuzzHeaderReaders$$' -fuzztime=$(SHORTFUZZ) .
+	$(FUZZ) -fuzz='^FuzzFromDelivery$$' -fuzztime=$(SHORTFUZZ) .
+	$(FUZZ) -fuzz='^FuzzTyped$$' -fuzztime=$(SHORTFUZZ) .
+	$(FUZZ) -fuzz='^FuzzDecode$$' -fuzztime=$(SHORTFUZZ) ./middleware/
+	$(FUZZ) -fuzz='^FuzzHeaders$$' -fuzztime=$(SHORTFUZZ) ./deadletter/
 
 ## fuzz: the fuzz targets for longer
 fuzz:

@@ -226,8 +226,7 @@ func (c *connection) supervise(conn *amqp.Connection) {
 			if !errors.Is(err, ErrGaveUp) {
 				return // closed meanwhile: close reports it
 			}
-			c.finish(err)
-			c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: lost.addr, State: warren.ConnClosed, Attempt: attempts, Err: err})
+			c.giveUp(err, lost.addr, attempts)
 			return
 		}
 		c.install(next, attempts)
@@ -469,6 +468,16 @@ func (c *connection) finish(err error) (*amqp.Connection, bool) {
 		c.onDone(err)
 	}
 	return conn, true
+}
+
+// giveUp ends the connection with its own give-up, err, after attempts
+// dials since it lost addr, and reports it: one ConnClosed per connection,
+// so nothing when the sibling's give-up ended it first (abort reported
+// that one). Both connections can give up at the same moment.
+func (c *connection) giveUp(err error, addr string, attempts int) {
+	if _, first := c.finish(err); first {
+		c.cfg.observer.ObserveConnection(warren.ConnectionEvent{Name: c.name, Endpoint: addr, State: warren.ConnClosed, Attempt: attempts, Err: err})
+	}
 }
 
 // abort ends the connection with err, the give-up of its sibling: it

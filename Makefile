@@ -35,7 +35,8 @@ broker:
 	@scripts/broker.sh
 
 ## test: vet, the whole suite with the race detector, the broker-wide fault
-## tests on their own (broker restart; the management plugin), the goamqp
+## tests on their own (broker restart; the management plugin), the bench
+## table tool's tests (bench/compare/cmd), the goamqp
 ## interop tests (make interop-goamqp), every example (make examples), the
 ## deploy/ dashboard and alert rules (make deploy-check), and bounded fuzzing
 test: broker
@@ -43,6 +44,7 @@ test: broker
 	$(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./adapters/rabbitmq/
 	$(GO) test -race -count=1 -tags brokerfault -run '^TestBroker' ./cmd/warren/
+	cd bench/compare && $(GO) test -count=1 ./cmd/...
 	$(MAKE) --no-print-directory interop-goamqp
 	$(MAKE) --no-print-directory examples
 	$(MAKE) --no-print-directory deploy-check

@@ -3,7 +3,9 @@
 // markdown tables of bench/README.md: per scenario and library, the median
 // msg/s with its 95% confidence interval (benchstat's statistics, from
 // golang.org/x/perf/benchmath), the ratio to raw amqp091-go in the same
-// scenario, allocs/op, and where the run happened.
+// scenario, allocs/op, and where the run happened; then the focus
+// library's msg/s and CPU per message as ratios to every other library's,
+// paired round by round, with their confidence intervals.
 //
 // Usage:
 //
@@ -47,6 +49,7 @@ func run(readme, focus string, files []string) error {
 	var out bytes.Buffer
 	writeEnvironment(&out, set)
 	writeTables(&out, set, focus)
+	writePaired(&out, set, focus)
 	if readme == "" {
 		_, err := os.Stdout.Write(out.Bytes())
 		return err

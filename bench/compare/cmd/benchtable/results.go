@@ -15,10 +15,10 @@ type key struct {
 	kind, scenario, lib string
 }
 
-// samples are one key's measurements over all rounds.
+// samples are one key's measurements over all rounds, in round order.
 type samples struct {
-	msgPerSec, allocs []float64
-	iters             []int
+	msgPerSec, cpuPerMsg, allocs []float64
+	iters                        []int
 }
 
 // resultSet is everything read from the inputs.
@@ -89,6 +89,9 @@ func (s *resultSet) add(res *benchfmt.Result) {
 	}
 	if v, ok := res.Value("msg/s"); ok {
 		sm.msgPerSec = append(sm.msgPerSec, v)
+	}
+	if v, ok := res.Value("cpu-us/msg"); ok {
+		sm.cpuPerMsg = append(sm.cpuPerMsg, v)
 	}
 	if v, ok := res.Value("allocs/op"); ok {
 		sm.allocs = append(sm.allocs, v)

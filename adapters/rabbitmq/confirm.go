@@ -77,18 +77,21 @@ func (c *Confirmation) result() error {
 // new channel's confirms never complete an old channel's publishes.
 //
 // No publish waits on another beyond its own context: a publish waits for
-// recovery before it takes sem, takes sem up to its context, and hands the
-// send to the channel's sender goroutine, which holds sem until the library
-// returns (bounded by WithWriteTimeout), while the caller returns when its
-// context ends. The sender lives as long as the connection: a goroutine
-// started for each send cost more than the send (its stack grew to
-// amqp091-go's depth every time).
+// recovery before it takes sem, and takes sem up to its context. Holding
+// it, the publish sends in its own goroutine when the connection's socket
+// guarantees that no write can wait (socket.beginInline); otherwise it
+// hands the send to the channel's sender goroutine, which holds sem until
+// the library returns (bounded by WithWriteTimeout), while the caller
+// returns when its context ends. The sender lives as long as the
+// connection: a goroutine started for each send cost more than the send
+// (its stack grew to amqp091-go's depth every time).
 type confirmChannel struct {
 	conn *connection
 
 	sem     chan struct{} // one slot: serialises publishes and (re)opening
 	ch      *amqp.Channel
 	tracker *confirm.Tracker // of ch
+	sock    *socket          // of ch's connection; nil once that was replaced
 	sends   chan sendRequest // to the sender; nil until the first publish
 	wg      *sync.WaitGroup  // listeners and the sender
 }
@@ -109,10 +112,10 @@ func newConfirmChannel(conn *connection, wg *sync.WaitGroup) *confirmChannel {
 // open makes sure the channel is open, waiting for recovery up to ctx.
 // Called holding sem.
 func (cc *confirmChannel) open(ctx context.Context) error {
-	if cc.ch != nil && !cc.ch.IsClosed() {
+	if cc.isOpen() {
 		return nil
 	}
-	ch, _, err := cc.conn.channel(ctx)
+	ch, gen, err := cc.conn.channel(ctx)
 	if err != nil {
 		return err
 	}
@@ -120,9 +123,12 @@ func (cc *confirmChannel) open(ctx context.Context) error {
 		_ = ch.Close()
 		return fmt.Errorf("warren/rabbitmq: enable publisher confirms: %w", err)
 	}
-	cc.ch, cc.tracker = ch, confirm.Watch(ch, cc.wg, ErrConfirmLost)
+	cc.ch, cc.tracker, cc.sock = ch, confirm.Watch(ch, cc.wg, ErrConfirmLost), cc.conn.socketOf(gen)
 	return nil
 }
+
+// isOpen reports whether the channel is open. Called holding sem.
+func (cc *confirmChannel) isOpen() bool { return cc.ch != nil && !cc.ch.IsClosed() }
 
 // acquire takes sem, up to ctx or the connection's end.
 func (cc *confirmChannel) acquire(ctx context.Context) error {
@@ -153,32 +159,9 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 		if _, _, err := cc.conn.current(ctx); err != nil {
 			return nil, err
 		}
-		if err := cc.acquire(ctx); err != nil {
+		r, err := cc.send(ctx, p)
+		if err != nil {
 			return nil, err
-		}
-		if err := cc.open(ctx); err != nil {
-			cc.release()
-			return nil, err
-		}
-		res := make(chan sent, 1)
-		if cc.sends == nil {
-			cc.sends = make(chan sendRequest)
-			cc.wg.Add(1)
-			go cc.sender(cc.sends)
-		}
-		select {
-		case cc.sends <- sendRequest{ctx: ctx, ch: cc.ch, tracker: cc.tracker, p: p, res: res}:
-		case <-cc.conn.done: // the sender has ended
-			cc.release()
-			return nil, cc.conn.terminalErr()
-		}
-		var r sent
-		select {
-		case r = <-res:
-		case <-ctx.Done():
-			// The send is stuck in the library (a socket the broker stopped
-			// reading): it may yet go out.
-			return nil, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w: %w", p.Exchange, p.RoutingKey, ErrPublishTimeout, ctx.Err())
 		}
 		switch err := r.err; {
 		case err == nil:
@@ -201,6 +184,49 @@ func (cc *confirmChannel) publish(ctx context.Context, p *warren.Publishing) (*C
 	}
 }
 
+// send takes sem and sends p, in the caller's goroutine when nothing can
+// make the send wait: its socket takes writes without waiting
+// (socket.beginInline), so the library's send returns at once whatever
+// the broker does. Otherwise (the socket's backlog is full: the broker
+// reads slowly or not at all) the send goes to the channel's sender
+// goroutine, and the caller waits for it or for ctx, whichever ends first.
+// An error means nothing more is known of the send.
+func (cc *confirmChannel) send(ctx context.Context, p *warren.Publishing) (sent, error) {
+	if err := cc.acquire(ctx); err != nil {
+		return sent{}, err
+	}
+	if err := cc.open(ctx); err != nil {
+		cc.release()
+		return sent{}, err
+	}
+	req := sendRequest{ctx: ctx, ch: cc.ch, tracker: cc.tracker, p: p}
+	if sock := cc.sock; sock != nil && sock.beginInline() {
+		defer sock.endInline()
+		return cc.sendHolding(req), nil
+	}
+	res := make(chan sent, 1)
+	req.res = res
+	if cc.sends == nil {
+		cc.sends = make(chan sendRequest)
+		cc.wg.Add(1)
+		go cc.sender(cc.sends)
+	}
+	select {
+	case cc.sends <- req:
+	case <-cc.conn.done: // the sender has ended
+		cc.release()
+		return sent{}, cc.conn.terminalErr()
+	}
+	select {
+	case r := <-res:
+		return r, nil
+	case <-ctx.Done():
+		// The send is stuck in the library (a socket the broker stopped
+		// reading): it may yet go out.
+		return sent{}, fmt.Errorf("warren/rabbitmq: publish to %q with key %q: %w: %w", p.Exchange, p.RoutingKey, ErrPublishTimeout, ctx.Err())
+	}
+}
+
 // sender sends the publishes handed to it, one at a time, until the
 // connection is done. Each arrives holding sem, which the send releases.
 func (cc *confirmChannel) sender(sends <-chan sendRequest) {
@@ -208,15 +234,16 @@ func (cc *confirmChannel) sender(sends <-chan sendRequest) {
 	for {
 		select {
 		case r := <-sends:
-			r.res <- cc.send(r)
+			r.res <- cc.sendHolding(r)
 		case <-cc.conn.done:
 			return
 		}
 	}
 }
 
-// send publishes r's message on r's channel and releases sem.
-func (cc *confirmChannel) send(r sendRequest) sent {
+// sendHolding publishes r's message on r's channel, holding sem, and
+// releases sem.
+func (cc *confirmChannel) sendHolding(r sendRequest) sent {
 	defer cc.release()
 	p := r.p
 	pending, err := confirm.Publish(r.ctx, r.ch, r.tracker, p.Exchange, p.RoutingKey, p.Mandatory, p.Publishing)

@@ -40,12 +40,15 @@ type connection struct {
 	blocked bool
 	unblock chan struct{} // closed when the broker lifts a connection.blocked
 	gen     uint64
-	err     error // the terminal error: ErrClosed after close, a give-up (ErrGaveUp)
-	closed  bool  // close was called
+	sock    *socket // conn's
+	err     error   // the terminal error: ErrClosed after close, a give-up (ErrGaveUp)
+	closed  bool    // close was called
 
 	done   chan struct{} // closed when the connection is done for good: closed or given up
 	onDone func(error)   // called once, with err, when done closes (the client's terminal state)
 	wg     sync.WaitGroup
+
+	sockets sync.Map // *amqp.Connection dialed, not yet installed -> its *socket
 }
 
 // dialConnection makes the first connection: with WithDialRetry (the
@@ -122,6 +125,7 @@ func (c *connection) dial(ctx context.Context, ep endpoint) (*amqp.Connection, e
 		conn *amqp.Connection
 		err  error
 	}
+	var sock *socket // the last the dial made: written before DialConfig returns
 	amqpCfg := amqp.Config{
 		Heartbeat: c.cfg.heartbeat,
 		FrameSize: c.cfg.frameMax,
@@ -134,11 +138,14 @@ func (c *connection) dial(ctx context.Context, ep endpoint) (*amqp.Connection, e
 			"connection_name": c.connectionName(ep),
 			"product":         "warren",
 		},
-		Dial: boundedDial(c.cfg.dialTimeout, c.cfg.writeTimeout),
+		Dial: boundedDial(c.cfg.dialTimeout, c.cfg.writeTimeout, func(s *socket) { sock = s }),
 	}
 	res := make(chan result, 1)
 	go func() {
 		conn, err := amqp.DialConfig(ep.url, amqpCfg)
+		if err == nil && sock != nil {
+			c.sockets.Store(conn, sock)
+		}
 		res <- result{conn, err}
 	}()
 	select {
@@ -150,6 +157,7 @@ func (c *connection) dial(ctx context.Context, ep endpoint) (*amqp.Connection, e
 	case <-ctx.Done():
 		go func() { // the dial goroutine ends within dialTimeout; close what it opens
 			if r := <-res; r.conn != nil {
+				c.sockets.Delete(r.conn)
 				_ = r.conn.Close()
 			}
 		}()
@@ -161,8 +169,10 @@ func (c *connection) dial(ctx context.Context, ep endpoint) (*amqp.Connection, e
 // attempts is how many dials the recovery took (0 for the first connection).
 func (c *connection) install(conn *amqp.Connection, attempts int) {
 	blockings := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
+	sock, _ := c.sockets.LoadAndDelete(conn)
 	c.mu.Lock()
 	c.conn = conn
+	c.sock, _ = sock.(*socket)
 	c.on, c.addr = c.at, c.endpoints[c.at].addr
 	c.gen++
 	close(c.up)
@@ -383,6 +393,17 @@ func (c *connection) channel(ctx context.Context) (*amqp.Channel, uint64, error)
 func connectionLost(err error) bool {
 	var ae *amqp.Error
 	return errors.As(err, &ae) && ae.Code == amqp.FrameError
+}
+
+// socketOf returns the socket of the connection that generation gen
+// installed, or nil once another has replaced it.
+func (c *connection) socketOf(gen uint64) *socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return nil
+	}
+	return c.sock
 }
 
 // frameSize returns the frame_max negotiated on the current connection,

@@ -124,6 +124,9 @@ func (cc *confirmChannel) open(ctx context.Context) error {
 		return fmt.Errorf("warren/rabbitmq: enable publisher confirms: %w", err)
 	}
 	cc.ch, cc.tracker, cc.sock = ch, confirm.Watch(ch, cc.wg, ErrConfirmLost), cc.conn.socketOf(gen)
+	if cc.sock != nil {
+		cc.sock.noDirect()
+	}
 	return nil
 }
 

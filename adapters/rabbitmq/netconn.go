@@ -44,6 +44,10 @@ const maxBacklog = 1 << 20
 // a socket of its own would cost each a system call in the caller's
 // goroutine.
 //
+// Until a publish channel opens on the socket (noDirect), a Write to an
+// idle socket (no flusher running) writes in the caller's goroutine: a
+// consuming connection's acks leave without a goroutine switch.
+//
 // The backlog is bounded: a Write waits while maxBacklog bytes are held,
 // except during an inline send (beginInline), which never waits. A write the
 // flusher could not make fails the socket: the connection is closed, so
@@ -65,11 +69,15 @@ type socket struct {
 	spare    []byte // the flusher's last buffer, reused
 	flushing bool   // a flusher runs
 	inline   int    // inline sends in progress: Write does not wait
-	failed   error  // a write that failed, or the socket closed
+	direct   bool   // an idle socket's Write writes in the caller's goroutine
+	// writingDirect: such a write is in progress, holding amqp091-go's
+	// connection lock while it waits for the network.
+	writingDirect bool
+	failed        error // a write that failed, or the socket closed
 }
 
 func newSocket(conn net.Conn, limit time.Duration) *socket {
-	s := &socket{Conn: conn, limit: limit}
+	s := &socket{Conn: conn, limit: limit, direct: true}
 	s.room = sync.NewCond(&s.mu)
 	return s
 }
@@ -85,12 +93,62 @@ func (s *socket) Write(b []byte) (int, error) {
 	if s.failed != nil {
 		return 0, s.failed
 	}
+	if !s.flushing && s.direct {
+		return s.writeDirectLocked(b)
+	}
 	s.backlog = append(s.backlog, b...)
 	if !s.flushing {
 		s.flushing = true
 		go s.flush()
 	}
 	return len(b), nil
+}
+
+// writeDirectLocked writes b in the caller's goroutine, as the flusher
+// would: on a socket no publish sends inline on, an idle socket's write
+// goes out without waiting for a goroutine to be scheduled (a consumer's
+// ack at prefetch 1 is a round trip per message). Writes made meanwhile
+// wait in the backlog for a flusher started after it. Called holding mu,
+// with no flusher running; returns holding it.
+func (s *socket) writeDirectLocked(b []byte) (int, error) {
+	s.flushing, s.writingDirect = true, true
+	s.mu.Unlock()
+	err := s.write(b)
+	s.mu.Lock()
+	s.writingDirect = false
+	if err != nil {
+		s.failLocked(err)
+		s.flushing = false
+		s.room.Broadcast()
+		return 0, err
+	}
+	if len(s.backlog) > 0 {
+		go s.flush() // flushing stays set: it is the flusher's now
+	} else {
+		s.flushing = false
+	}
+	return len(b), nil
+}
+
+// failLocked fails the socket with err, once, and closes the connection.
+func (s *socket) failLocked(err error) {
+	if s.failed != nil {
+		return
+	}
+	s.failed = err
+	// amqp091-go may have been told bytes were written: only a closed
+	// socket tells its reader that the connection is gone.
+	_ = s.Conn.Close()
+}
+
+// noDirect makes every later Write go through the backlog: a publish is
+// about to send inline on the socket (beginInline), and a Write in some
+// other goroutine must never hold the connection's lock while it waits
+// for the network.
+func (s *socket) noDirect() {
+	s.mu.Lock()
+	s.direct = false
+	s.mu.Unlock()
 }
 
 // flush writes the backlog until it is empty or a write fails.
@@ -105,11 +163,8 @@ func (s *socket) flush() {
 		if cap(out) <= maxBacklog { // a larger one (a large message) is not kept
 			s.spare = out[:0]
 		}
-		if err != nil && s.failed == nil {
-			s.failed = err
-			// amqp091-go was told these bytes were written: only a closed
-			// socket tells its reader that the connection is gone.
-			_ = s.Conn.Close()
+		if err != nil {
+			s.failLocked(err)
 		}
 		s.room.Broadcast()
 	}
@@ -137,14 +192,15 @@ func (s *socket) write(b []byte) error {
 }
 
 // beginInline reports whether a send may run in its caller's goroutine:
-// the socket has not failed and no Write waits for room (none can while
-// the backlog is below maxBacklog). Until the matching endInline no Write
+// the socket has not failed, makes no direct writes (noDirect was called,
+// and the last such write is over), and no Write waits for room (none can
+// while the backlog is below maxBacklog). Until the matching endInline no Write
 // waits, so the send cannot block on the network however the broker
 // behaves; the backlog may then pass maxBacklog by what it writes.
 func (s *socket) beginInline() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.failed != nil || len(s.backlog) >= maxBacklog {
+	if s.failed != nil || len(s.backlog) >= maxBacklog || s.direct || s.writingDirect {
 		return false
 	}
 	s.inline++

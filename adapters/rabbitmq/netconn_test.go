@@ -133,6 +133,7 @@ func TestSocketStalledPeerFailsIt(t *testing.T) {
 // Close fails it.
 func TestSocketInlineSendNeverWaits(t *testing.T) {
 	s, _ := socketPair(t, 30*time.Second)
+	s.noDirect() // as a publish channel does
 	write := func(b []byte) <-chan error {
 		done := make(chan error, 1)
 		go func() { _, err := s.Write(b); done <- err }()
@@ -178,5 +179,41 @@ func TestSocketInlineSendNeverWaits(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the waiting write did not return after Close")
+	}
+}
+
+// TestSocketNoInlineSendBesideADirectWrite: a socket writes in the
+// caller's goroutine until a publish channel opens on it, and refuses
+// inline sends until then; a direct write stalled by a peer that stops
+// reading (it holds amqp091-go's connection lock) keeps refusing them
+// after noDirect, until it fails.
+func TestSocketNoInlineSendBesideADirectWrite(t *testing.T) {
+	const limit = 2 * time.Second
+	s, _ := socketPair(t, limit)
+	if s.beginInline() {
+		t.Fatal("beginInline accepted a socket that writes directly")
+	}
+	stalled := make(chan error, 1)
+	go func() { _, err := s.Write(make([]byte, 32<<20)); stalled <- err }()
+	eventually(t, 5*time.Second, "the direct write started", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.writingDirect
+	})
+	s.noDirect()
+	if s.beginInline() {
+		t.Fatal("beginInline accepted a socket with a direct write in progress")
+	}
+	select {
+	case err := <-stalled:
+		t.Logf("the stalled direct write: %v", err)
+		if err == nil {
+			t.Fatal("a 32 MiB write to a peer that reads nothing succeeded")
+		}
+	case <-time.After(limit + 5*time.Second):
+		t.Fatal("the stalled direct write did not time out")
+	}
+	if s.beginInline() {
+		t.Error("beginInline accepted a failed socket")
 	}
 }

@@ -72,28 +72,7 @@ func TestShortPublishWhileBrokerStopsReading(t *testing.T) {
 	if _, err := timedPublish(client, 5*time.Second, []byte("warm")); err != nil {
 		t.Fatal(err)
 	}
-	proxy.stopReading(t)
-	chunk := make([]byte, 4<<20)
-	var lastSent atomic.Int64
-	lastSent.Store(time.Now().UnixNano())
-	filled := make(chan error, 1)
-	go func() { // until a send fails: the stalled one
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		for i := 0; ; i++ {
-			_, err := client.Publisher().PublishDeferred(ctx, &warren.Publishing{Exchange: "amq.direct", RoutingKey: "nowhere",
-				Publishing: amqp.Publishing{Body: chunk}})
-			if err != nil {
-				filled <- fmt.Errorf("after %d MiB: %w", 4*i, err)
-				return
-			}
-			lastSent.Store(time.Now().UnixNano())
-		}
-	}()
-	eventually(t, 30*time.Second, "a write stalled", func() bool {
-		return time.Since(time.Unix(0, lastSent.Load())) > 300*time.Millisecond
-	})
-	stalled := time.Unix(0, lastSent.Load())
+	filled, stalled := stallPublishing(t, proxy, client)
 	took, err := timedPublish(client, 500*time.Millisecond, []byte("short"))
 	t.Logf("500 ms publish while the broker stopped reading returned after %v: %v", took.Round(time.Millisecond), err)
 	if err == nil {
@@ -109,4 +88,35 @@ func TestShortPublishWhileBrokerStopsReading(t *testing.T) {
 	case <-time.After(writeTimeout + 5*time.Second):
 		t.Errorf("the stalled send still waiting %v after its last progress", time.Since(stalled).Round(time.Millisecond))
 	}
+}
+
+// stallPublishing makes the broker stop reading client's publishing
+// connection (through proxy) and publishes 4 MiB messages until a write
+// stalls: none made progress for 300 ms. It returns when one has, with the
+// time of the last progress; filled gets the error the stalled send ends
+// with.
+func stallPublishing(t *testing.T, proxy *outageProxy, client *Client) (filled <-chan error, stalled time.Time) {
+	t.Helper()
+	proxy.stopReading(t)
+	chunk := make([]byte, 4<<20)
+	var lastSent atomic.Int64
+	lastSent.Store(time.Now().UnixNano())
+	errc := make(chan error, 1)
+	go func() { // until a send fails: the stalled one
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for i := 0; ; i++ {
+			_, err := client.Publisher().PublishDeferred(ctx, &warren.Publishing{Exchange: "amq.direct", RoutingKey: "nowhere",
+				Publishing: amqp.Publishing{Body: chunk}})
+			if err != nil {
+				errc <- fmt.Errorf("after %d MiB: %w", 4*i, err)
+				return
+			}
+			lastSent.Store(time.Now().UnixNano())
+		}
+	}()
+	eventually(t, 30*time.Second, "a write stalled", func() bool {
+		return time.Since(time.Unix(0, lastSent.Load())) > 300*time.Millisecond
+	})
+	return errc, time.Unix(0, lastSent.Load())
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,27 +41,7 @@ func TestPublishAbandonedWhileWaitingIsNeverSent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	stalling.stopReading(t)
-	chunk := make([]byte, 4<<20)
-	var lastSent atomic.Int64
-	lastSent.Store(time.Now().UnixNano())
-	filled := make(chan error, 1)
-	go func() { // until a send fails: the stalled one
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		for {
-			_, err := client.Publisher().PublishDeferred(ctx, &warren.Publishing{Exchange: "amq.direct", RoutingKey: "nowhere",
-				Publishing: amqp.Publishing{Body: chunk}})
-			if err != nil {
-				filled <- err
-				return
-			}
-			lastSent.Store(time.Now().UnixNano())
-		}
-	}()
-	eventually(t, 30*time.Second, "a write stalled", func() bool {
-		return time.Since(time.Unix(0, lastSent.Load())) > 300*time.Millisecond
-	})
+	filled, _ := stallPublishing(t, stalling, client)
 
 	const abandoned = 20
 	errs := make([]error, abandoned)

@@ -20,13 +20,10 @@ type acker interface {
 // of sending them anywhere else.
 //
 // It keeps the tags delivered and not yet settled (at most the prefetch,
-// ascending) and the tags settled by an ack not yet sent. Acks are
+// in delivery order) and the tags settled by an ack not yet sent. Acks are
 // coalesced: basic.ack(multiple=true) for tag T is sent only when T is
-// below every unsettled tag and every tag up to T has been tracked, so it
-// never acks a message that is still being handled, nor one a worker has
-// received and not tracked yet. (Workers receive deliveries themselves, so
-// tags can be tracked a little out of order; RabbitMQ numbers a channel's
-// deliveries 1, 2, 3, ..., which is what makes "every tag up to T" known.) The coalesced ack goes out when batch acks are due, or
+// below every unsettled tag, so it never acks a message that is still
+// being handled. The coalesced ack goes out when batch acks are due, or
 // ackDelay after the first due one if fewer come (the stream paused: a
 // consumer faster than the broker's deliveries would otherwise ack every
 // message alone). Acks above the lowest unsettled tag wait; when more than
@@ -41,16 +38,13 @@ type ackTracker struct {
 
 	gone atomic.Bool // mirrors dead, read without the lock
 
-	mu           sync.Mutex
-	dead         bool
-	unsettled    []uint64 // delivered, not settled; ascending
-	keys         []string // the routing key of each unsettled tag
-	next         uint64   // every tag below it has been tracked
-	ahead        []uint64 // tags tracked above next, ascending: received past one not tracked yet
-	noCoalescing bool     // tags were not consecutive: no coalesced acks any more
-	due          []uint64 // settled by an ack that is not sent yet
-	armed        bool     // timer is running
-	firstErr     error
+	mu        sync.Mutex
+	dead      bool
+	unsettled []uint64 // delivered, not settled; ascending
+	keys      []string // the routing key of each unsettled tag
+	due       []uint64 // settled by an ack that is not sent yet
+	armed     bool     // timer is running
+	firstErr  error
 }
 
 // ackDelay bounds how long a settled message waits for its ack when fewer
@@ -61,15 +55,14 @@ func newAckTracker(ch acker, batch int, onError func(error)) *ackTracker {
 	if batch < 1 {
 		batch = 1
 	}
-	t := &ackTracker{ch: ch, batch: batch, onError: onError, next: 1}
+	t := &ackTracker{ch: ch, batch: batch, onError: onError}
 	t.timer = time.AfterFunc(time.Hour, t.flushDue)
 	t.timer.Stop()
 	return t
 }
 
-// track records tag as delivered and unsettled, before its handler runs.
-// Tags may be tracked out of order (two workers receiving one after the
-// other); a coalesced ack waits until the tags below it are tracked.
+// track records tag as delivered and unsettled. Tags are tracked in the
+// order the channel delivers them, before the delivery reaches a worker.
 func (t *ackTracker) track(tag uint64) { t.trackKey(tag, "") }
 
 // trackKey is track for a delivery with routing key key, which
@@ -77,44 +70,10 @@ func (t *ackTracker) track(tag uint64) { t.trackKey(tag, "") }
 func (t *ackTracker) trackKey(tag uint64, key string) {
 	t.mu.Lock()
 	if !t.dead {
-		if n := len(t.unsettled); n == 0 || t.unsettled[n-1] < tag {
-			t.unsettled = append(t.unsettled, tag)
-			t.keys = append(t.keys, key)
-		} else if i, found := slices.BinarySearch(t.unsettled, tag); !found {
-			t.unsettled = slices.Insert(t.unsettled, i, tag)
-			t.keys = slices.Insert(t.keys, i, key)
-		}
-		t.trackedLocked(tag)
+		t.unsettled = append(t.unsettled, tag)
+		t.keys = append(t.keys, key)
 	}
 	t.mu.Unlock()
-}
-
-// maxAhead bounds the tags held above a tag not tracked yet. Workers
-// track what they receive at once, so only a few are ever held; more
-// means the channel's tags are not consecutive, and the tracker stops
-// coalescing rather than wait for a tag that will not come.
-const maxAhead = 4096
-
-// trackedLocked moves next past tag and past the tags held above it.
-func (t *ackTracker) trackedLocked(tag uint64) {
-	switch {
-	case t.noCoalescing || tag < t.next:
-	case tag == t.next:
-		t.next++
-		n := 0
-		for n < len(t.ahead) && t.ahead[n] == t.next {
-			t.next++
-			n++
-		}
-		t.ahead = slices.Delete(t.ahead, 0, n)
-	default:
-		if i, found := slices.BinarySearch(t.ahead, tag); !found {
-			t.ahead = slices.Insert(t.ahead, i, tag)
-		}
-		if len(t.ahead) > maxAhead {
-			t.noCoalescing, t.ahead = true, nil
-		}
-	}
 }
 
 // oldestKey returns the routing key of the oldest unsettled delivery.
@@ -171,12 +130,9 @@ func (t *ackTracker) nack(tag uint64, requeue bool) {
 // flushLocked sends one coalesced ack for the due tags below the lowest
 // unsettled one and, when all is true, acks the others one by one.
 func (t *ackTracker) flushLocked(all bool) {
-	low := t.next // untracked tags are unsettled too
-	if len(t.unsettled) > 0 && t.unsettled[0] < low {
+	low := ^uint64(0)
+	if len(t.unsettled) > 0 {
 		low = t.unsettled[0]
-	}
-	if t.noCoalescing {
-		low = 0
 	}
 	var upTo uint64
 	kept := t.due[:0]

@@ -20,7 +20,6 @@ type consumeChannel struct {
 	queue  string
 	tag    string
 	closes chan *amqp.Error // why the broker or the library closed ch
-	reason *amqp.Error      // taken from closes by lost
 }
 
 // consumeSetup is what opening a consuming channel needs.
@@ -97,9 +96,6 @@ func (cc *consumeChannel) closed() bool { return cc.ch.IsClosed() }
 
 // closeReason returns why the channel closed, or nil if it is not known.
 func (cc *consumeChannel) closeReason() *amqp.Error {
-	if cc.reason != nil {
-		return cc.reason
-	}
 	select {
 	case e := <-cc.closes:
 		return e
@@ -107,10 +103,6 @@ func (cc *consumeChannel) closeReason() *amqp.Error {
 		return nil
 	}
 }
-
-// lost receives why the channel closed (see closeReason) once it has;
-// only the consumer's dispatch goroutine calls it.
-func (cc *consumeChannel) lost(e *amqp.Error) { cc.reason = e }
 
 // cancel stops the subscription (basic.cancel): no more deliveries.
 func (cc *consumeChannel) cancel() { _ = cc.ch.Cancel(cc.tag, false) }

@@ -147,9 +147,6 @@ func queueMissing(err error, adopted bool) bool {
 // the same channel: the old subscription's deliveries are dispatched until
 // the library closes it, then the new one's.
 func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery) (stopping bool) {
-	if c.workers.receiving() {
-		return c.offer(cc, deliveries)
-	}
 	resubscribe := false
 	// d is reused for every delivery: FromDelivery takes its address
 	// through a function value, which would move a fresh Delivery to the
@@ -187,45 +184,6 @@ func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery)
 			}
 			resubscribe = true
 		case <-c.stop:
-			return true
-		}
-	}
-}
-
-// offer is dispatch for workers that receive deliveries themselves
-// (without OrderBy): it offers them each subscription and waits for its
-// end, a prefetch change, the channel's loss or a shutdown. It watches the
-// channel itself because the workers may all be in handlers, none
-// receiving: a hung handler must not keep the consumer from recovering.
-func (c *Consumer) offer(cc *consumeChannel, deliveries <-chan amqp.Delivery) (stopping bool) {
-	f := c.workers.offer(cc, deliveries)
-	resubscribe := false
-	for {
-		select {
-		case e := <-cc.closes:
-			cc.lost(e)
-			f.withdraw()
-			return c.stopping()
-		case <-f.ended:
-			if !resubscribe || cc.closed() {
-				return c.stopping()
-			}
-			resubscribe = false
-			next, err := cc.subscribe()
-			if err != nil {
-				return c.stopping() // the channel is gone: start again
-			}
-			f = c.workers.offer(cc, next)
-		case <-c.prefetchChanged:
-			if resubscribe {
-				continue
-			}
-			if err := cc.changePrefetch(int(c.prefetch.Load())); err != nil {
-				return c.stopping()
-			}
-			resubscribe = true
-		case <-c.stop:
-			f.withdraw()
 			return true
 		}
 	}

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
 	"github.com/warren-mq/warren"
 )
 
@@ -20,39 +18,34 @@ type job struct {
 	ch  *consumeChannel
 }
 
-// workers run the consumer's handlers. Without OrderBy every idle worker
-// receives the next delivery of the current subscription itself (see
-// feed), so deliveries wait in the library's channel while workers are
-// busy and the rest stay with the broker's prefetch. With OrderBy each
-// worker has a lane, the consumer receives and a message goes to the lane
-// of its key's hash, so messages with one key are handled in order. Each
-// job goes to the processor; workers own nothing else.
+// workers run the consumer's handlers. Without OrderBy every worker takes
+// jobs from one channel buffered to the number of workers, so deliveries
+// wait in it only while workers are busy and the rest stay with the
+// broker's prefetch. With OrderBy each worker has a lane and a message goes
+// to the lane of its key's hash, so messages with one key are handled in
+// order. Each job goes to the processor; workers own nothing else.
 type workers struct {
 	proc    *processor
 	stop    <-chan struct{} // closed when a shutdown begins
-	n       int
-	feeds   *feeds        // without OrderBy: the subscriptions the workers receive from
-	closing chan struct{} // closed by close: workers following feeds return
+	work    chan job
 	lanes   []chan job
 	orderBy func(*warren.Message) string
 	seed    maphash.Seed
 	ctx     context.Context // every handler's context; cancelled to abort them
 	abort   context.CancelFunc
 
-	inflight sync.WaitGroup // with OrderBy: jobs submitted and not yet settled or skipped
+	inflight sync.WaitGroup // jobs submitted and not yet settled or skipped
 	running  sync.WaitGroup
 }
 
 func newWorkers(ctx context.Context, proc *processor, n int, orderBy func(*warren.Message) string, stop <-chan struct{}) *workers {
 	ctx, abort := context.WithCancel(ctx)
-	w := &workers{proc: proc, stop: stop, n: n, orderBy: orderBy, seed: maphash.MakeSeed(), ctx: ctx, abort: abort}
+	w := &workers{proc: proc, stop: stop, orderBy: orderBy, seed: maphash.MakeSeed(), ctx: ctx, abort: abort}
 	w.running.Add(n)
 	if orderBy == nil {
-		first := newFeed(nil, nil, 0) // offered by nobody: the workers wait for the next
-		w.feeds = &feeds{tail: first}
-		w.closing = make(chan struct{})
+		w.work = make(chan job, n)
 		for range n {
-			go w.follow(first)
+			go w.run(w.work)
 		}
 		return w
 	}
@@ -64,66 +57,13 @@ func newWorkers(ctx context.Context, proc *processor, n int, orderBy func(*warre
 	return w
 }
 
-// receiving reports whether the workers receive deliveries themselves
-// (offer), rather than from the consumer (submit).
-func (w *workers) receiving() bool { return w.feeds != nil }
-
-// offer gives the workers a subscription's deliveries on ch to receive
-// and handle; the feed it returns ends when they are over.
-func (w *workers) offer(ch *consumeChannel, deliveries <-chan amqp.Delivery) *feed {
-	return w.feeds.offer(ch, deliveries, w.n)
-}
-
-// follow is a worker without OrderBy: it receives from each feed in turn,
-// from the one after start, until close.
-func (w *workers) follow(start *feed) {
-	defer w.running.Done()
-	f := start
-	for {
-		select {
-		case <-f.replaced:
-		case <-w.closing:
-			return
-		}
-		f = f.next
-		w.receive(f)
-		f.left.Done()
-	}
-}
-
-// receive handles f's deliveries until they end or f is withdrawn. A
-// delivery received when a shutdown began, or whose channel is gone, is
-// tracked and left unsettled: closing the channel returns it to the queue.
-func (w *workers) receive(f *feed) {
-	// d is reused for every delivery, as in the consumer's dispatch: a
-	// fresh one would move to the heap for each message.
-	var d amqp.Delivery
-	var ok bool
-	for {
-		select {
-		case d, ok = <-f.deliveries:
-		case <-f.withdrawn:
-			return
-		}
-		if !ok {
-			f.end()
-			return
-		}
-		m := messages.Acquire()
-		messages.FromDelivery(m, &d, f.ch.queue)
-		f.ch.track(&d)
-		if !isClosed(w.stop) && f.ch.usable() {
-			w.proc.process(w.ctx, job{m: m, tag: d.DeliveryTag, ch: f.ch})
-		}
-		messages.Release(m)
-	}
-}
-
-// submit hands a job to its key's lane (OrderBy), waiting for room. It
-// returns false if a shutdown began first; the job's message is then
-// released.
+// submit hands a job to a worker, waiting for one to be free. It returns
+// false if a shutdown began first; the job's message is then released.
 func (w *workers) submit(j job) bool {
-	dest := w.lanes[maphash.String(w.seed, w.orderBy(j.m))%uint64(len(w.lanes))]
+	dest := w.work
+	if w.lanes != nil {
+		dest = w.lanes[maphash.String(w.seed, w.orderBy(j.m))%uint64(len(w.lanes))]
+	}
 	w.inflight.Add(1)
 	select {
 	case dest <- j:
@@ -154,15 +94,7 @@ func (w *workers) run(jobs <-chan job) {
 func (w *workers) drain(deadline time.Time, grace time.Duration, queue string) error {
 	done := make(chan struct{})
 	go func() {
-		if w.receiving() {
-			// Every worker leaves the newest feed only after the older
-			// ones, once its handler returned.
-			last := w.feeds.last()
-			last.withdraw()
-			last.left.Wait()
-		} else {
-			w.inflight.Wait()
-		}
+		w.inflight.Wait()
 		close(done)
 	}()
 	select {
@@ -183,8 +115,8 @@ func (w *workers) drain(deadline time.Time, grace time.Duration, queue string) e
 // close stops the workers; wait says whether to wait for them to return.
 func (w *workers) close(wait bool) {
 	w.abort()
-	if w.receiving() {
-		close(w.closing)
+	if w.lanes == nil {
+		close(w.work)
 	} else {
 		for _, l := range w.lanes {
 			close(l)

@@ -20,7 +20,8 @@ type acker interface {
 // of sending them anywhere else.
 //
 // It keeps the tags delivered and not yet settled (at most the prefetch,
-// in delivery order) and the tags settled by an ack not yet sent. Acks are
+// in delivery order; settling one costs the same at any prefetch) and the
+// tags settled by an ack not yet sent. Acks are
 // coalesced: basic.ack(multiple=true) for tag T is sent only when T is
 // below every unsettled tag, so it never acks a message that is still
 // being handled. The coalesced ack goes out when batch acks are due, or
@@ -38,14 +39,25 @@ type ackTracker struct {
 
 	gone atomic.Bool // mirrors dead, read without the lock
 
-	mu        sync.Mutex
-	dead      bool
-	unsettled []uint64 // delivered, not settled; ascending
-	keys      []string // the routing key of each unsettled tag
-	due       []uint64 // settled by an ack that is not sent yet
-	armed     bool     // timer is running
-	firstErr  error
+	mu   sync.Mutex
+	dead bool
+	// The delivered tags, ascending, with their routing keys: tags[head]
+	// is the lowest unsettled one. A tag settled out of order is marked in
+	// settled and stays in place until head passes it or compactLocked
+	// removes it, so settling costs the same whatever the prefetch.
+	tags     []uint64
+	keys     []string
+	settled  []bool
+	head     int
+	live     int      // tags not settled
+	due      []uint64 // settled by an ack that is not sent yet
+	armed    bool     // timer is running
+	firstErr error
 }
+
+// compactMin is how many settled tags the tracker keeps in place at
+// least before compacting: fewer are not worth the copy.
+const compactMin = 64
 
 // ackDelay bounds how long a settled message waits for its ack when fewer
 // than batch are due.
@@ -70,8 +82,10 @@ func (t *ackTracker) track(tag uint64) { t.trackKey(tag, "") }
 func (t *ackTracker) trackKey(tag uint64, key string) {
 	t.mu.Lock()
 	if !t.dead {
-		t.unsettled = append(t.unsettled, tag)
+		t.tags = append(t.tags, tag)
 		t.keys = append(t.keys, key)
+		t.settled = append(t.settled, false)
+		t.live++
 	}
 	t.mu.Unlock()
 }
@@ -80,18 +94,55 @@ func (t *ackTracker) trackKey(tag uint64, key string) {
 func (t *ackTracker) oldestKey() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.keys) == 0 {
+	if t.live == 0 {
 		return ""
 	}
-	return t.keys[0]
+	return t.keys[t.head]
 }
 
-// settledLocked removes tag from the unsettled tags.
-func (t *ackTracker) settledLocked(tag uint64) {
-	if i, ok := slices.BinarySearch(t.unsettled, tag); ok {
-		t.unsettled = slices.Delete(t.unsettled, i, i+1)
-		t.keys = slices.Delete(t.keys, i, i+1)
+// lowestLocked returns the lowest unsettled tag, or the largest tag there
+// is when none is unsettled.
+func (t *ackTracker) lowestLocked() uint64 {
+	if t.live == 0 {
+		return ^uint64(0)
 	}
+	return t.tags[t.head]
+}
+
+// settledLocked marks tag settled. head moves past the settled tags at the
+// front; the settled ones behind an unsettled tag are removed once they
+// outnumber the unsettled ones (and are compactMin at least), so the
+// slices stay within twice the unsettled tags plus compactMin.
+func (t *ackTracker) settledLocked(tag uint64) {
+	i, ok := slices.BinarySearch(t.tags[t.head:], tag)
+	if !ok || t.settled[t.head+i] {
+		return
+	}
+	i += t.head
+	t.settled[i] = true
+	t.keys[i] = ""
+	t.live--
+	for t.head < len(t.tags) && t.settled[t.head] {
+		t.head++
+	}
+	if settled := len(t.tags) - t.live; t.live == 0 || settled >= compactMin && settled > t.live {
+		t.compactLocked()
+	}
+}
+
+// compactLocked removes the settled tags, keeping the unsettled ones in
+// order at the front.
+func (t *ackTracker) compactLocked() {
+	n := 0
+	for i := t.head; i < len(t.tags); i++ {
+		if !t.settled[i] {
+			t.tags[n], t.keys[n], t.settled[n] = t.tags[i], t.keys[i], false
+			n++
+		}
+	}
+	clear(t.keys[n:])
+	t.tags, t.keys, t.settled = t.tags[:n], t.keys[:n], t.settled[:n]
+	t.head = 0
 }
 
 // ack settles tag as handled.
@@ -130,10 +181,7 @@ func (t *ackTracker) nack(tag uint64, requeue bool) {
 // flushLocked sends one coalesced ack for the due tags below the lowest
 // unsettled one and, when all is true, acks the others one by one.
 func (t *ackTracker) flushLocked(all bool) {
-	low := ^uint64(0)
-	if len(t.unsettled) > 0 {
-		low = t.unsettled[0]
-	}
+	low := t.lowestLocked()
 	var upTo uint64
 	kept := t.due[:0]
 	for _, tag := range t.due {
@@ -203,11 +251,20 @@ func (t *ackTracker) kill() {
 // alive reports whether the tracker's channel is still the consumer's.
 func (t *ackTracker) alive() bool { return !t.gone.Load() }
 
-// size is how many tags the tracker holds: unsettled and due.
+// size is how many tags the tracker has to settle or send: unsettled and
+// due.
 func (t *ackTracker) size() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.unsettled) + len(t.due)
+	return t.live + len(t.due)
+}
+
+// held is how many tags the tracker keeps in memory: size, and the tags
+// settled out of order that are not compacted away yet.
+func (t *ackTracker) held() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.tags) + len(t.due)
 }
 
 // err returns the first error the channel returned for an ack or nack.

@@ -11,9 +11,12 @@ import (
 // BenchmarkDefaults redoes the measurements behind warren's consumer
 // defaults (docs/ARCHITECTURE.md, Defaults): the worker count with a
 // handler sleeping 1 ms and with a no-op one, the prefetch with a no-op
-// handler, and the ack batch (a quarter, half, and all of the prefetch)
-// at the default prefetch. One queue of persistent 256-byte messages; b.N
-// is the number of messages:
+// handler, the ack batch (a quarter, half, and all of the prefetch) at the
+// default prefetch, and the window of 64 workers sleeping 1 ms: prefetch
+// 128 (lib=warren) against the default for 64 workers
+// (lib=warren-window, DefaultPrefetchPerWorker per worker), with the no-op
+// rate beside them. One queue of persistent 256-byte messages; b.N is the
+// number of messages:
 //
 //	go test -run '^$' -bench Defaults -benchtime 20000x -count 3 ./bench/
 func BenchmarkDefaults(b *testing.B) {
@@ -51,4 +54,19 @@ func BenchmarkDefaults(b *testing.B) {
 		}
 		benchkit.RunConsume(b, []benchkit.ConsumeScenario{s}, libs...)
 	})
+	b.Run("set=window", func(b *testing.B) {
+		sleeping := benchkit.Base
+		sleeping.Handler, sleeping.Workers = benchkit.Sleep1, 64
+		benchkit.RunConsume(b, []benchkit.ConsumeScenario{sleeping}, warrenConsumer, warrenWindowConsumer)
+		benchkit.RunConsume(b, []benchkit.ConsumeScenario{benchkit.Base}, warrenConsumer)
+	})
+}
+
+// warrenWindowConsumer is warren with the scenario's workers and the
+// prefetch warren picks for them (WithPrefetch not given).
+var warrenWindowConsumer = benchkit.Consumer{
+	Lib: "warren-window",
+	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
+		return prepareWarren(b, run, rabbitmq.WithWorkers(run.Scenario.Workers))
+	},
 }

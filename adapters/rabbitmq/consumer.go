@@ -60,6 +60,9 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 	for _, o := range opts {
 		o.applyConsumer(cfg)
 	}
+	if !cfg.prefetchSet {
+		cfg.prefetch = defaultPrefetch(cfg.workers)
+	}
 	if cfg.ackBatch <= 0 {
 		cfg.ackBatch = max(1, cfg.prefetch/2)
 		if cfg.prefetch == 0 { // unlimited prefetch: batch as a large window would

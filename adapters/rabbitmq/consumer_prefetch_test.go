@@ -1,0 +1,71 @@
+package rabbitmq
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/warren-mq/warren"
+	"github.com/warren-mq/warren/internal/testsupport/brokertest"
+)
+
+// TestDefaultPrefetchFollowsWorkers holds every handler and reads, from
+// the broker, how many messages the consumer took: the prefetch it asked
+// for. Without WithPrefetch it is DefaultPrefetch up to 32 workers and
+// DefaultPrefetchPerWorker per worker above; WithPrefetch is kept as given
+// whatever the workers.
+func TestDefaultPrefetchFollowsWorkers(t *testing.T) {
+	const published = 400
+	for _, tc := range []struct {
+		name string
+		opts []ConsumerOption
+		want int
+	}{
+		{"defaults", nil, DefaultPrefetch},
+		{"workers=40", []ConsumerOption{WithWorkers(40)}, 40 * DefaultPrefetchPerWorker},
+		{"workers=40/prefetch=128", []ConsumerOption{WithWorkers(40), WithPrefetch(128)}, 128},
+		{"prefetch=10/workers=40", []ConsumerOption{WithPrefetch(10), WithWorkers(40)}, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := newTestClient(t)
+			spec := testSpec(t)
+			release := make(chan struct{})
+			r := warren.NewRouter()
+			r.HandleFunc("#", func(ctx context.Context, m *warren.Message) error {
+				select {
+				case <-release:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return nil
+			})
+			cons, err := client.NewConsumer(context.Background(), r, spec, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := runConsumer(t, cons)
+			var once sync.Once
+			releaseHandlers := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(releaseHandlers) // before runConsumer's cleanup stops it
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := publishAll(ctx, client.Publisher(), spec.Exchange.Name, "k", "p", published, 4); err != nil {
+				t.Fatal(err)
+			}
+			admin := brokertest.Channel(t)
+			taken := func() int { return published - depth(t, admin, spec.Queue.Name) }
+			for deadline := time.Now().Add(10 * time.Second); taken() < tc.want && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(300 * time.Millisecond) // room for more than the prefetch to arrive
+			if n := taken(); n != tc.want {
+				t.Fatalf("the consumer holds %d messages, want a prefetch of %d", n, tc.want)
+			}
+			releaseHandlers()
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

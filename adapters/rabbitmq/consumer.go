@@ -63,6 +63,9 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 	if !cfg.prefetchSet {
 		cfg.prefetch = defaultPrefetch(cfg.workers)
 	}
+	if err := checkPrefetch(cfg.prefetch); err != nil {
+		return nil, err
+	}
 	if cfg.ackBatch <= 0 {
 		cfg.ackBatch = max(1, cfg.prefetch/2)
 		if cfg.prefetch == 0 { // unlimited prefetch: batch as a large window would
@@ -137,10 +140,11 @@ func (c *Consumer) Queue() string { return c.spec.Queue.Name }
 // same channel (basic.cancel, then basic.consume): messages already
 // delivered stay with it and are settled as usual; nothing is requeued.
 // Until they are settled they do not count against the new prefetch, so
-// for a moment up to old + new prefetch messages can be in flight.
+// for a moment up to old + new prefetch messages can be in flight. n is 0
+// (unlimited) to MaxPrefetch.
 func (c *Consumer) SetPrefetch(n int) error {
-	if n < 0 {
-		return fmt.Errorf("warren/rabbitmq: prefetch %d is negative", n)
+	if err := checkPrefetch(n); err != nil {
+		return err
 	}
 	c.prefetch.Store(int64(n))
 	select {

@@ -1,6 +1,7 @@
 package rabbitmq
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/warren-mq/warren"
@@ -76,9 +77,13 @@ const (
 	// enough besides to cover the broker's round trip from an ack to the
 	// next deliveries, so the workers do not wait for it.
 	DefaultPrefetchPerWorker = 4
-	DefaultRequeueLimit      = 5
-	DefaultShutdownTimeout   = 30 * time.Second
-	DefaultSettleTimeout     = 30 * time.Second
+	// MaxPrefetch is the largest prefetch basic.qos carries (a 16-bit
+	// field). NewConsumer and SetPrefetch refuse a larger one: amqp091-go
+	// would send it cut to 16 bits (65,536 as 0, unlimited).
+	MaxPrefetch            = 65535
+	DefaultRequeueLimit    = 5
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultSettleTimeout   = 30 * time.Second
 	// DefaultMissingQueueAttempts is how often a consumer tries to consume
 	// a queue that does not exist (or that it may not read) before Run
 	// returns an error.
@@ -110,7 +115,7 @@ func WithWorkers(n int) ConsumerOption {
 }
 
 // WithPrefetch sets basic.qos: how many unacked messages the broker sends
-// ahead. 0 means unlimited. Consumer.SetPrefetch changes it while running.
+// ahead, 0 (unlimited) to MaxPrefetch. Consumer.SetPrefetch changes it while running.
 // The default is DefaultPrefetch, or DefaultPrefetchPerWorker times the
 // workers when that is larger: a prefetch not well above the workers
 // leaves them waiting for the broker after every batch of acks (with 64
@@ -128,7 +133,15 @@ func WithPrefetch(n int) ConsumerOption {
 // defaultPrefetch is the prefetch of a consumer with workers workers and
 // no WithPrefetch.
 func defaultPrefetch(workers int) int {
-	return max(DefaultPrefetch, DefaultPrefetchPerWorker*workers)
+	return min(MaxPrefetch, max(DefaultPrefetch, DefaultPrefetchPerWorker*workers))
+}
+
+// checkPrefetch refuses a prefetch basic.qos cannot carry.
+func checkPrefetch(n int) error {
+	if n < 0 || n > MaxPrefetch {
+		return fmt.Errorf("warren/rabbitmq: prefetch %d is not in 0..%d (0: unlimited; basic.qos carries 16 bits)", n, MaxPrefetch)
+	}
+	return nil
 }
 
 // WithAckBatch sets how many acks are coalesced into one basic.ack

@@ -69,3 +69,34 @@ func TestDefaultPrefetchFollowsWorkers(t *testing.T) {
 		})
 	}
 }
+
+// TestPrefetchBeyondQosIsRefused: basic.qos carries the prefetch in 16
+// bits, and amqp091-go sends a larger one cut to them (65,536 goes out as
+// 0, unlimited). NewConsumer and SetPrefetch refuse it instead, and the
+// default for many workers stops at MaxPrefetch.
+func TestPrefetchBeyondQosIsRefused(t *testing.T) {
+	client := newTestClient(t)
+	spec := testSpec(t)
+	r := warren.NewRouter()
+	r.HandleFunc("#", func(context.Context, *warren.Message) error { return nil })
+	if _, err := client.NewConsumer(context.Background(), r, spec, WithPrefetch(MaxPrefetch+1)); err == nil {
+		t.Fatalf("NewConsumer accepted prefetch %d, which basic.qos would carry as 0 (unlimited)", MaxPrefetch+1)
+	} else {
+		t.Logf("refused: %v", err)
+	}
+	cons, err := client.NewConsumer(context.Background(), r, spec, WithPrefetch(MaxPrefetch))
+	if err != nil {
+		t.Fatalf("NewConsumer refused prefetch %d: %v", MaxPrefetch, err)
+	}
+	if err := cons.SetPrefetch(MaxPrefetch + 1); err == nil {
+		t.Fatalf("SetPrefetch accepted %d", MaxPrefetch+1)
+	}
+	if err := cons.SetPrefetch(MaxPrefetch); err != nil {
+		t.Fatalf("SetPrefetch(%d): %v", MaxPrefetch, err)
+	}
+	for _, workers := range []int{16384, 100000} {
+		if got := defaultPrefetch(workers); got != MaxPrefetch {
+			t.Errorf("the default prefetch for %d workers is %d, want %d", workers, got, MaxPrefetch)
+		}
+	}
+}

@@ -73,6 +73,20 @@ func newAckTracker(ch acker, batch int, onError func(error)) *ackTracker {
 	return t
 }
 
+// setBatch changes how many due acks are coalesced: the prefetch changed.
+// Acks already due go out at once if they fill the new batch.
+func (t *ackTracker) setBatch(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.batch = max(1, n)
+	if !t.dead && len(t.due) >= t.batch {
+		t.flushLocked(false)
+		if len(t.due) == 0 {
+			t.disarmLocked()
+		}
+	}
+}
+
 // track records tag as delivered and unsettled. Tags are tracked in the
 // order the channel delivers them, before the delivery reaches a worker.
 func (t *ackTracker) track(tag uint64) { t.trackKey(tag, "") }

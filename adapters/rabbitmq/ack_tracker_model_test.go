@@ -142,3 +142,29 @@ func TestAckTrackerAgreesWithModel(t *testing.T) {
 		}
 	}
 }
+
+// TestSetBatchFlushesWhatFillsIt: acks due under a large batch go out at
+// once when a smaller batch they fill replaces it, and the delay timer
+// they started stops.
+func TestSetBatchFlushesWhatFillsIt(t *testing.T) {
+	a := &countingAcker{}
+	s := newAckTracker(a, 64, nil)
+	defer s.kill()
+	for tag := uint64(1); tag <= 10; tag++ {
+		s.track(tag)
+		s.ack(tag)
+	}
+	if a.acks != 0 {
+		t.Fatalf("%d acks sent before the batch of 64 filled", a.acks)
+	}
+	s.setBatch(4)
+	s.mu.Lock()
+	acks, due, armed := a.acks, len(s.due), s.armed
+	s.mu.Unlock()
+	if acks != 1 || due != 0 {
+		t.Fatalf("after setBatch(4): %d acks sent, %d still due; want 1 coalesced ack and none due", acks, due)
+	}
+	if armed {
+		t.Fatal("the delay timer still runs with nothing due")
+	}
+}

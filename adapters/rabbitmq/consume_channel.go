@@ -69,13 +69,15 @@ func (cc *consumeChannel) subscribe() (<-chan amqp.Delivery, error) {
 	return d, nil
 }
 
-// changePrefetch sets a new prefetch and cancels the subscription: the
-// broker applies basic.qos to consumers started after it, so once the old
-// subscription's deliveries end the caller subscribes again.
-func (cc *consumeChannel) changePrefetch(n int) error {
+// changePrefetch sets a new prefetch, with ackBatch the ack batch that goes
+// with it, and cancels the subscription: the broker applies basic.qos to
+// consumers started after it, so once the old subscription's deliveries
+// end the caller subscribes again.
+func (cc *consumeChannel) changePrefetch(n, ackBatch int) error {
 	if err := cc.ch.Qos(n, 0, false); err != nil {
 		return err
 	}
+	cc.acks.setBatch(ackBatch)
 	return cc.ch.Cancel(cc.tag, false)
 }
 

@@ -179,7 +179,7 @@ func (c *Consumer) dispatch(cc *consumeChannel, deliveries <-chan amqp.Delivery)
 			if resubscribe {
 				continue
 			}
-			if err := cc.changePrefetch(int(c.prefetch.Load())); err != nil {
+			if err := c.changePrefetch(cc); err != nil {
 				return c.stopping()
 			}
 			resubscribe = true

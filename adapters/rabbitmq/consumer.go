@@ -66,12 +66,6 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 	if err := checkPrefetch(cfg.prefetch); err != nil {
 		return nil, err
 	}
-	if cfg.ackBatch <= 0 {
-		cfg.ackBatch = max(1, cfg.prefetch/2)
-		if cfg.prefetch == 0 { // unlimited prefetch: batch as a large window would
-			cfg.ackBatch = 256
-		}
-	}
 	if cfg.adopt {
 		spec.Queue.Passive = true
 	}
@@ -270,11 +264,12 @@ func (c *Consumer) open() (*consumeChannel, <-chan amqp.Delivery, error) {
 		case <-ctx.Done():
 		}
 	}()
+	prefetch := int(c.prefetch.Load())
 	setup := consumeSetup{
 		queue:     c.spec.Queue.Name,
 		tag:       c.tag,
-		prefetch:  int(c.prefetch.Load()),
-		ackBatch:  c.cfg.ackBatch,
+		prefetch:  prefetch,
+		ackBatch:  c.cfg.ackBatchFor(prefetch),
 		ackFailed: c.ackFailed,
 	}
 	if !c.cfg.skipDeclare {
@@ -285,6 +280,13 @@ func (c *Consumer) open() (*consumeChannel, <-chan amqp.Delivery, error) {
 		return nil, nil, errStopping
 	}
 	return cc, deliveries, err
+}
+
+// changePrefetch applies the prefetch SetPrefetch stored to cc, with the
+// ack batch that goes with it.
+func (c *Consumer) changePrefetch(cc *consumeChannel) error {
+	prefetch := int(c.prefetch.Load())
+	return cc.changePrefetch(prefetch, c.cfg.ackBatchFor(prefetch))
 }
 
 // ackFailed reports an ack or nack the channel refused.

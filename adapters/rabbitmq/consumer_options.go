@@ -145,10 +145,27 @@ func checkPrefetch(n int) error {
 }
 
 // WithAckBatch sets how many acks are coalesced into one basic.ack
-// (default: half the prefetch, at least 1). Acks are also flushed
-// 5 ms after the last settlement, so a quiet queue never holds acks back.
+// (default: half the prefetch, at least 1; 256 with an unlimited
+// prefetch). A batch larger than the prefetch is the prefetch: a window
+// cannot fill more. Acks are also flushed 5 ms after the first one due,
+// so a quiet queue never holds acks back. The default follows
+// Consumer.SetPrefetch.
 func WithAckBatch(n int) ConsumerOption {
 	return consumerOptionFunc(func(c *consumerConfig) { c.ackBatch = n })
+}
+
+// ackBatchFor is the ack batch of a channel consuming with prefetch.
+func (c *consumerConfig) ackBatchFor(prefetch int) int {
+	switch {
+	case c.ackBatch > 0 && prefetch > 0:
+		return min(c.ackBatch, prefetch)
+	case c.ackBatch > 0:
+		return c.ackBatch
+	case prefetch == 0: // unlimited: batch as a large window would
+		return 256
+	default:
+		return max(1, prefetch/2)
+	}
 }
 
 // WithOrderBy keeps messages with the same key in order: they are handled one

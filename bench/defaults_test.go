@@ -61,12 +61,3 @@ func BenchmarkDefaults(b *testing.B) {
 		benchkit.RunConsume(b, []benchkit.ConsumeScenario{benchkit.Base}, warrenConsumer)
 	})
 }
-
-// warrenWindowConsumer is warren with the scenario's workers and the
-// prefetch warren picks for them (WithPrefetch not given).
-var warrenWindowConsumer = benchkit.Consumer{
-	Lib: "warren-window",
-	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
-		return prepareWarren(b, run, rabbitmq.WithWorkers(run.Scenario.Workers))
-	},
-}

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	consumers = append(consumers, warrenConsumer)
+	consumers = append(consumers, warrenConsumer, warrenWindowConsumer)
 	targetConsumers = append(targetConsumers, warrenConsumer, warrenDefaultsConsumer)
 	publishers = append(publishers, warrenPublisher, warrenSyncPublisher)
 	targetPublishers = append(targetPublishers, warrenPublisher)
@@ -34,6 +34,21 @@ var warrenDefaultsConsumer = benchkit.Consumer{
 	Lib: "warren-defaults",
 	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
 		return prepareWarren(b, run)
+	},
+}
+
+// warrenWindowConsumer is warren with the scenario's workers and the
+// prefetch warren picks for them (WithPrefetch not given:
+// DefaultPrefetchPerWorker per worker above 32 workers). It runs only where
+// that differs from the scenario's prefetch of DefaultPrefetch: the sweep's
+// 64 workers, whose name still says prefetch=128.
+var warrenWindowConsumer = benchkit.Consumer{
+	Lib: "warren-window",
+	Supports: func(s benchkit.ConsumeScenario) bool {
+		return s.Prefetch == rabbitmq.DefaultPrefetch && s.Workers*rabbitmq.DefaultPrefetchPerWorker > rabbitmq.DefaultPrefetch
+	},
+	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
+		return prepareWarren(b, run, rabbitmq.WithWorkers(run.Scenario.Workers))
 	},
 }
 

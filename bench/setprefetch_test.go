@@ -1,12 +1,8 @@
 package bench
 
 import (
-	"context"
-	"errors"
-	"sync"
 	"testing"
 
-	"github.com/warren-mq/warren"
 	"github.com/warren-mq/warren/adapters/rabbitmq"
 	"github.com/warren-mq/warren/bench/benchkit"
 )
@@ -30,36 +26,12 @@ func BenchmarkSetPrefetch(b *testing.B) {
 var warrenSetPrefetchConsumer = benchkit.Consumer{
 	Lib: "warren-setprefetch",
 	Prepare: func(b *testing.B, run *benchkit.ConsumeRun) benchkit.ConsumeFunc {
-		client := dialWarren(b, "warren-setprefetch")
-		r := warren.NewRouter()
-		r.HandleFunc("#", func(_ context.Context, m *warren.Message) error {
-			run.Handle(m.Body)
-			return nil
-		})
-		var cons []*rabbitmq.Consumer
-		for _, q := range run.Queues {
-			c, err := client.NewConsumer(context.Background(), r, rabbitmq.Spec{Queue: warren.Queue{Name: q, Durable: true}},
-				rabbitmq.WithSkipDeclare(), rabbitmq.WithWorkers(run.Scenario.Workers))
-			if err != nil {
-				b.Fatalf("warren consumer: %v", err)
-			}
+		cons := newWarrenConsumers(b, run, nil, nil, rabbitmq.WithWorkers(run.Scenario.Workers))
+		for _, c := range cons {
 			if err := c.SetPrefetch(run.Scenario.Prefetch); err != nil {
 				b.Fatalf("SetPrefetch: %v", err)
 			}
-			cons = append(cons, c)
 		}
-		return func(ctx context.Context) error {
-			var wg sync.WaitGroup
-			errs := make([]error, len(cons))
-			for i, c := range cons {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs[i] = c.Run(ctx)
-				}()
-			}
-			wg.Wait()
-			return errors.Join(errs...)
-		}
+		return runWarren(cons)
 	},
 }

@@ -60,6 +60,13 @@ func prepareWarren(b *testing.B, run *benchkit.ConsumeRun, opts ...rabbitmq.Cons
 // options.
 func prepareWarrenWith(b *testing.B, run *benchkit.ConsumeRun, mws []warren.Middleware, clientOpts []rabbitmq.Option,
 	opts ...rabbitmq.ConsumerOption) benchkit.ConsumeFunc {
+	return runWarren(newWarrenConsumers(b, run, mws, clientOpts, opts...))
+}
+
+// newWarrenConsumers dials a client and makes a consumer per queue of run,
+// serving a router with one route (and mws) that calls run.Handle.
+func newWarrenConsumers(b *testing.B, run *benchkit.ConsumeRun, mws []warren.Middleware, clientOpts []rabbitmq.Option,
+	opts ...rabbitmq.ConsumerOption) []*rabbitmq.Consumer {
 	client := dialWarren(b, "warren-consume", clientOpts...)
 	r := warren.NewRouter()
 	r.Use(mws...)
@@ -77,6 +84,12 @@ func prepareWarrenWith(b *testing.B, run *benchkit.ConsumeRun, mws []warren.Midd
 		}
 		cons = append(cons, c)
 	}
+	return cons
+}
+
+// runWarren is the timed function of a warren library: it runs every
+// consumer until ctx ends and returns once all have stopped.
+func runWarren(cons []*rabbitmq.Consumer) benchkit.ConsumeFunc {
 	return func(ctx context.Context) error {
 		var wg sync.WaitGroup
 		errs := make([]error, len(cons))

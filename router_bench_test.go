@@ -94,3 +94,28 @@ func BenchmarkTypedDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRouterMatchTrailingHash matches keys of 2 to 12 words against a
+// pattern that ends in "#", the catch-all route of a consumer that takes
+// everything from its queue (or everything below a prefix).
+func BenchmarkRouterMatchTrailingHash(b *testing.B) {
+	for _, pattern := range []string{"#", "orders.#"} {
+		r := warren.NewRouter()
+		r.HandleFunc(pattern, func(context.Context, *warren.Message) error { return nil })
+		for _, words := range []int{2, 12} {
+			key := "orders"
+			for i := 1; i < words; i++ {
+				key += fmt.Sprintf(".w%d", i)
+			}
+			if _, ok := r.Match(key); !ok {
+				b.Fatalf("%q: key %q unmatched", pattern, key)
+			}
+			b.Run(fmt.Sprintf("pattern=%s/words=%d", pattern, words), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					r.Match(key)
+				}
+			})
+		}
+	}
+}

@@ -10,7 +10,9 @@ import "strings"
 // The walk visits children in precedence order (literal, then "*", then the
 // end of a pattern, then "#"), so the first match found below a node without
 // a "#" is the most specific one. Below a "#", which may swallow any number
-// of words, the candidates for each split are compared with Pattern.Compare.
+// of words, the candidates for each split are compared with Pattern.Compare;
+// a "#" that ends a pattern takes the rest of the key at once, so a
+// catch-all route costs the same for a key of any length.
 type tree struct {
 	root node
 }
@@ -97,15 +99,17 @@ func (n *node) best(key string, pos int) *route {
 		}
 		return nil
 	}
-	w, next := nextWord(key, pos)
-	if c := n.literal[w]; c != nil {
-		if r := c.best(key, next); r != nil {
-			return r
+	if n.literal != nil || n.star != nil {
+		w, next := nextWord(key, pos)
+		if c := n.literal[w]; c != nil {
+			if r := c.best(key, next); r != nil {
+				return r
+			}
 		}
-	}
-	if n.star != nil {
-		if r := n.star.best(key, next); r != nil {
-			return r
+		if n.star != nil {
+			if r := n.star.best(key, next); r != nil {
+				return r
+			}
 		}
 	}
 	if n.hash != nil {
@@ -117,6 +121,11 @@ func (n *node) best(key string, pos int) *route {
 // bestAfterHash is called on the node reached through a "#" edge; the "#"
 // may consume any number of words starting at pos.
 func (n *node) bestAfterHash(key string, pos int) *route {
+	if n.literal == nil && n.star == nil && n.hash == nil {
+		// A pattern ending in "#" ("#", "orders.#"): the "#" takes
+		// whatever is left of the key, so there is no split to try.
+		return n.route
+	}
 	var found *route
 	for p := pos; ; {
 		if r := n.best(key, p); r != nil && (found == nil || r.pattern.Compare(found.pattern) > 0) {

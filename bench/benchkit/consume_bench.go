@@ -32,10 +32,12 @@ func BenchConsume(b *testing.B, s ConsumeScenario, lib Consumer) {
 	runtime.GC()
 	b.ResetTimer()
 	stopProfile := startProfile(b)
+	stopCallgrind := startCallgrind(b)
 	start, cpuStart := time.Now(), processCPU()
 	go func() { errc <- consume(ctx) }()
 	early, stalled := awaitDone(run, errc)
 	elapsed, cpu := time.Since(start), processCPU()-cpuStart
+	stopCallgrind()
 	stopProfile()
 	b.StopTimer()
 	cancel()

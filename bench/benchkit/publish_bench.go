@@ -28,6 +28,7 @@ func BenchPublish(b *testing.B, s PublishScenario, lib Publisher) {
 	runtime.GC()
 	b.ResetTimer()
 	stopProfile := startProfile(b)
+	stopCallgrind := startCallgrind(b)
 	start, cpuStart := time.Now(), processCPU()
 	for g, count := range shares {
 		wg.Add(1)
@@ -38,6 +39,7 @@ func BenchPublish(b *testing.B, s PublishScenario, lib Publisher) {
 	}
 	wg.Wait()
 	elapsed, cpu := time.Since(start), processCPU()-cpuStart
+	stopCallgrind()
 	stopProfile()
 	b.StopTimer()
 

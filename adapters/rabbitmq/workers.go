@@ -66,6 +66,11 @@ func (w *workers) submit(j job) bool {
 	}
 	w.inflight.Add(1)
 	select {
+	case dest <- j: // a worker or a place in the buffer is free
+		return true
+	default:
+	}
+	select {
 	case dest <- j:
 		return true
 	case <-w.stop:

@@ -4,21 +4,26 @@
 # benchkit.CallgrindEnv). Unlike msg/s and CPU seconds on a shared machine,
 # the counts repeat within about 2% from run to run.
 #
-#   bench/callgrind.sh [-n messages] [-r rounds] [-b benchmark] [lib ...]
+#   bench/callgrind.sh [-n messages] [-r rounds] [-b benchmark] [-s levels] [-C dir] [lib ...]
 #
 # Defaults: 5,000 messages, 3 rounds, BenchmarkTargetConsume, and the libs
-# raw-autoack raw-multiack raw-ack warren. Each run's profile is kept in
+# raw-autoack raw-multiack raw-ack warren. -s adds the sub-benchmark levels
+# after lib= (anchored by the caller, e.g. '^queues=1$/^prefetch=1$/^size=256$/^handler=noop$');
+# -C runs the test package in that directory under bench/ (compare, for
+# watermill and gorabbitmq). Each run's profile is kept in
 # $CALLGRIND_DIR (default: a new temporary directory), as
 # <lib>.<round>.out.<part>, for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-n=5000 rounds=3 bench=BenchmarkTargetConsume
-while getopts n:r:b: opt; do
+n=5000 rounds=3 bench=BenchmarkTargetConsume levels="" pkg=.
+while getopts n:r:b:s:C: opt; do
 	case $opt in
 	n) n=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	b) bench=$OPTARG ;;
+	s) levels=/$OPTARG ;;
+	C) pkg=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
@@ -32,6 +37,7 @@ done
 dir=${CALLGRIND_DIR:-$(mktemp -d -t warren-callgrind.XXXXXX)}
 mkdir -p "$dir"
 bin=$dir/bench.test
+cd "$pkg"
 go test -c -o "$bin" .
 
 echo "instructions per message, $n messages, $bench (profiles in $dir)"
@@ -44,11 +50,15 @@ for round in $(seq "$rounds"); do
 		GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 BENCH_CALLGRIND=1 \
 			valgrind --tool=callgrind --instr-atstart=no -q \
 			--callgrind-out-file="$dir/$lib.$round.out" \
-			"$bin" -test.run '^$' -test.bench "^$bench\$/^lib=$lib\$" -test.benchtime "${n}x" >"$dir/$lib.$round.log" 2>&1 ||
+			"$bin" -test.run '^$' -test.bench "^$bench\$/^lib=$lib\$$levels" -test.benchtime "${n}x" >"$dir/$lib.$round.log" 2>&1 ||
 			{ cat "$dir/$lib.$round.log" >&2; exit 1; }
-		# The last part is the N-message interval (the first is b.N = 1).
-		part=$(ls "$dir/$lib.$round.out".* | sort -t. -k4 -n | tail -1)
-		total=$(awk '/^totals:/ {print $2}' "$part")
-		printf '%-14s round %d  %8d\n' "$lib" "$round" $((total / n))
+		# One part per timed interval; go test's first run of each
+		# benchmark (b.N = 1) makes one too, which is skipped.
+		for part in $(ls "$dir/$lib.$round.out".* | sort -t. -k4 -n); do
+			name=$(sed -n "s/^desc: Trigger: dump \(.*\)_N-$n\$/\1/p" "$part")
+			[ -n "$name" ] || continue
+			total=$(awk '/^totals:/ {print $2}' "$part")
+			printf '%8d  round %d  %s\n' $((total / n)) "$round" "$name"
+		done
 	done
 done

@@ -35,6 +35,7 @@ func TestHungTagKeepsTrackerBounded(t *testing.T) {
 	}
 	const batch = 32
 	s := newAckTracker(ch, batch, nil)
+	defer s.kill()
 	start := time.Now()
 	biggest := 0
 	for i := 0; i < n; i++ { // as the consumer does: track at delivery, ack when handled

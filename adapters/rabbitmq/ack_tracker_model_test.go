@@ -74,6 +74,7 @@ func TestAckTrackerAgreesWithModel(t *testing.T) {
 		batch := 1 + rng.IntN(window)
 		a := newModelAcker()
 		s := newAckTracker(a, batch, nil)
+		defer s.kill()
 		var open []uint64 // tracked, not settled by a handler
 		next := uint64(1)
 		for step := 0; step < 5000; step++ {

@@ -56,6 +56,7 @@ func TestCoalescedAcksNeverAckUnsettled(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newAckTracker(ch, 8, nil)
+	defer s.kill()
 	var tags []uint64
 	byTag := map[uint64]int{}
 	for len(tags) < n {

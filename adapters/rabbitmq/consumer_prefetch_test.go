@@ -138,7 +138,7 @@ func TestAckBatchFollowsPrefetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cc.ch.Close() }()
+	defer cc.abandon() // kills its tracker and closes the channel, as Run does
 	batch := func() int {
 		cc.acks.mu.Lock()
 		defer cc.acks.mu.Unlock()

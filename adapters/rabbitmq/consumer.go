@@ -87,7 +87,7 @@ func (c *Client) NewConsumer(ctx context.Context, router *warren.Router, spec Sp
 		spec:              spec,
 		cfg:               cfg,
 		topology:          t,
-		tag:               fmt.Sprintf("%s.%s.%s", c.cfg.name, spec.Queue.Name, warren.NewMessageID()),
+		tag:               consumerTag(c.cfg.name),
 		stop:              make(chan struct{}),
 		deadline:          make(chan time.Time, 1),
 		proc: &processor{

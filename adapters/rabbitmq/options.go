@@ -107,7 +107,9 @@ func (c *config) newRestartBackoff() backoff.BackOff {
 }
 
 // WithName names the service: its connections show in the broker as
-// "<name>.consume" and "<name>.publish". The default is the program's name.
+// "<name>.consume@<host:port>" and "<name>.publish@<host:port>", and its
+// consumers' tags as "<name>.<unique id>". The default is the program's
+// name.
 func WithName(name string) Option {
 	return optionFunc(func(c *config) { c.name = name })
 }

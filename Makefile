@@ -26,7 +26,7 @@ CLUSTER_RUN     ?= .
 CLUSTER_LOCK    := /tmp/warren-cluster.lock
 BENCH_CLUSTER_N ?= 10000
 
-.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench demo examples deploy-check lint tidy cluster cluster-down cluster-test chaos-cluster bench-cluster
+.PHONY: all broker test test-short fuzz-short fuzz chaos stress soak bench bench-instructions demo examples deploy-check lint tidy cluster cluster-down cluster-test chaos-cluster bench-cluster
 
 all: lint test
 
@@ -95,6 +95,13 @@ bench: broker
 	$(GO) test -run='^$$' -bench=. -benchmem -count=$(BENCH_COUNT) . | tee bench/dispatch.txt
 	BENCH_COUNT=$(BENCH_COUNT) bench/run.sh
 	bench/table.sh
+
+## bench-instructions: the consume target's client instructions per
+## message under valgrind's callgrind (bench/callgrind.sh; installs
+## Debian's valgrind if missing)
+bench-instructions: broker
+	command -v valgrind >/dev/null || (apt-get update -q && apt-get install -y -q valgrind)
+	flock -s /tmp/warren-broker.lock bench/callgrind.sh
 
 ## demo: the orders event stream (order, stat and shipping services);
 ## it deletes its queues when it ends (DEMO_FLAGS=-keep leaves them)

@@ -9,8 +9,8 @@ import (
 // maxShortString is the longest AMQP short string, which a consumer tag is.
 const maxShortString = 255
 
-// consumerTag names a consumer's subscription on the broker:
-// <name>.<unique id>, at most maxShortString bytes, the name cut (at a
+// consumerTag names a subscription on the broker (a Consumer's, or a
+// Requester's reply consumer's): <name>.<unique id>, at most maxShortString bytes, the name cut (at a
 // character boundary) if it is too long. The queue is not part of it: the
 // broker lists every consumer with its queue already, a queue name may
 // take all 255 bytes by itself, and the tag travels in every basic.deliver,

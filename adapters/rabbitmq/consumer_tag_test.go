@@ -75,3 +75,24 @@ func TestConsumerTagFitsShortString(t *testing.T) {
 		}
 	}
 }
+
+// TestRequesterWithLongClientName: the requester's reply consumer has a
+// tag too. Made from the service's name, it passed 255 bytes for a long
+// name, and every request failed before it was sent.
+func TestRequesterWithLongClientName(t *testing.T) {
+	service := testService(t)
+	serveRequests(t, service, pricing())
+	name := brokertest.Name(t, "client") + "." + strings.Repeat("é", 120) // about 300 bytes, 240 of them in two-byte characters
+	client := newTestClient(t, WithName(name))
+	req := client.NewRequester()
+	t.Cleanup(func() { _ = req.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	reply, err := Call[priceQuery, priceReply](ctx, req, service, "Price.Get", priceQuery{SKU: "a"})
+	if err != nil {
+		t.Fatalf("request from a client named with %d bytes: %v", len(name), err)
+	}
+	if reply.SKU != "a" {
+		t.Fatalf("reply for sku %q, want a", reply.SKU)
+	}
+}

@@ -69,7 +69,7 @@ func (r *Requester) open(ctx context.Context) (*replySession, error) {
 		}
 		replyTo = q.Name
 	}
-	tag := fmt.Sprintf("%s.requester.%s", r.client.Name(), warren.NewMessageID())
+	tag := consumerTag(r.client.Name() + ".requester")
 	deliveries, err := ch.Consume(replyTo, tag, true, r.cfg.replyQueue, false, false, nil)
 	if err != nil {
 		return fail("consume replies from "+replyTo, err)

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -32,8 +31,7 @@ func startCallgrind(b *testing.B) (stop func()) {
 	callgrindControl(b, "--instr=on")
 	return func() {
 		callgrindControl(b, "--instr=off")
-		name := strings.NewReplacer("/", "_", "=", "-", " ", "_").Replace(b.Name())
-		callgrindControl(b, "--dump="+name+"_N-"+strconv.Itoa(b.N))
+		callgrindControl(b, "--dump="+fileName(b)+"_N-"+strconv.Itoa(b.N))
 	}
 }
 

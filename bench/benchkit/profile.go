@@ -27,7 +27,7 @@ func startProfile(b *testing.B) (stop func()) {
 	if dir == "" {
 		return func() {}
 	}
-	name := strings.NewReplacer("/", "_", "=", "-").Replace(b.Name())
+	name := fileName(b)
 	var f *os.File
 	var err error
 	for round := 1; ; round++ {
@@ -49,4 +49,10 @@ func startProfile(b *testing.B) (stop func()) {
 			b.Errorf("benchkit: cpu profile: %v", err)
 		}
 	}
+}
+
+// fileName is b's name made fit for a file name (and for a callgrind dump
+// description): "/" becomes "_", "=" becomes "-" and a space "_".
+func fileName(b *testing.B) string {
+	return strings.NewReplacer("/", "_", "=", "-", " ", "_").Replace(b.Name())
 }
